@@ -143,6 +143,8 @@ export interface SenderOptions<M> {
   deadline?: (message: M, firstAttemptAt: number) => number | undefined;
   /** Whether a message carries a collapse key; default reads FCM `android.collapseKey`, `apns-collapse-id`. */
   collapsible?: (message: M) => boolean;
+  /** The classifier; default `classify` from `pushback` (override to post-process verdicts). */
+  classify?: (input: ClassifyInput) => Verdict;
   /** Turn what the send function produced into a classifier input (default: response-like or error). */
   toClassifyInput?: (result: { value?: unknown; error?: unknown; requestSent?: boolean }) => ClassifyInput;
   retry?: Partial<RetryOptions>;
