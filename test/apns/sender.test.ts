@@ -219,8 +219,9 @@ describe.each(['http2', 'undici'] as const)('apnsSender over %s: connection faul
     // Nothing lost: every notification was answered 200, or its sender was told it may have been delivered.
     const answered = log.filter((e) => e.status === 200).map((e) => e.token!);
     expect(new Set([...answered, ...flagged]).size).toBe(N);
-    // Every token the GOAWAY cut was re-sent and answered 200.
-    for (const e of cut) expect(fake.requests({ token: e.token! }).some((x) => x.status === 200), e.token).toBe(true);
+    // Every token the GOAWAY cut was re-sent and answered 200
+    // (undici cannot tell them apart from processed ones: flagged maybe delivered instead).
+    for (const e of cut) expect(fake.requests({ token: e.token! }).some((x) => x.status === 200) || flagged.has(e.token!), e.token).toBe(true);
     if (transport === 'http2') {
       // node:http2 knows the GOAWAY's last stream id: nothing is left in doubt, nothing is sent twice.
       expect(maybe).toBe(0);
