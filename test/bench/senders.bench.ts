@@ -104,7 +104,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       // node-apn passes `port` to http2.connect, which overrides the URL's port.
       address: new URL(server.url).hostname,
       port: Number(new URL(server.url).port),
-      ca: server.ca,
+      ca: [server.ca],
       production: false,
     };
     const note = new apn.Notification();
