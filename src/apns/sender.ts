@@ -76,7 +76,7 @@ export function apnsSender(options: ApnsSenderOptions): ApnsSender {
       return {
         provider: 'apns',
         status: req.status,
-        headers: { 'apns-id': req.apnsId },
+        headers: req.apnsId ? { 'apns-id': req.apnsId } : {},
         body: { reason: req.reason, detail: req.detail },
         apnsId: req.apnsId,
         reason: req.reason,

@@ -63,6 +63,12 @@ function flattenHeaders(h: IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
+interface Pending {
+  /** `performance.now()` time. */
+  deadline: number;
+  expire(): void;
+}
+
 /** The outcome of one stream that got no response. */
 interface StreamFailure {
   error: TransportError;
@@ -75,6 +81,9 @@ export class H2SessionPool implements Transport {
   readonly #slots: (Slot | undefined)[];
   #next = 0;
   #closed = false;
+  /** In-flight requests and their deadlines, swept by one timer (cheaper than a timer per stream). */
+  readonly #pending = new Set<Pending>();
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(opts: TransportOptions) {
     if (!Number.isInteger(opts.connections) || opts.connections < 1) {
@@ -94,7 +103,7 @@ export class H2SessionPool implements Transport {
     for (let i = 0; i <= this.#opts.maxImmediateRetries; i++) {
       if (this.#closed) throw new TransportError('Transport is closed', { code: 'ERR_CLOSED', requestSent: false });
       if (signal?.aborted) throw abortError(false, signal.reason);
-      const slot = await this.#acquire();
+      const slot = this.#pick() ?? (await this.#acquire());
       const result = await this.#stream(slot, req, signal);
       if (!('failure' in result)) return result.response;
       lastError = result.failure.error;
@@ -105,6 +114,8 @@ export class H2SessionPool implements Transport {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     await Promise.all(
       this.#slots.map((slot, i) => {
         this.#slots[i] = undefined;
@@ -118,7 +129,22 @@ export class H2SessionPool implements Transport {
     );
   }
 
-  /** A session that can take a stream now: warm ones first, else open an empty slot, else wait. */
+  /** A warm session that can take a stream now, without waiting (the common case). */
+  #pick(): Slot | undefined {
+    const n = this.#slots.length;
+    // While a slot is empty or dead, #acquire opens it, so that every connection gets used.
+    for (const slot of this.#slots) if (!slot || slot.draining || slot.session.destroyed || slot.session.closed) return undefined;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#next + k) % n;
+      const slot = this.#slots[i]!;
+      if (slot.warming) continue;
+      this.#next = (i + 1) % n;
+      return slot;
+    }
+    return undefined;
+  }
+
+  /** A session that can take a stream: warm ones first, else open an empty slot, else wait. */
   async #acquire(): Promise<Slot> {
     for (;;) {
       const n = this.#slots.length;
@@ -145,7 +171,7 @@ export class H2SessionPool implements Transport {
     const old = this.#slots[index];
     if (old) clearInterval(old.ping);
     const session = http2.connect(this.#opts.origin, { ...this.#opts.tls, ...(this.#opts.maxStreams ? { peerMaxConcurrentStreams: this.#opts.maxStreams } : {}) });
-    const slot: Slot = { session, inflight: 0, draining: false, lastActive: Date.now(), warmed: () => {} };
+    const slot: Slot = { session, inflight: 0, draining: false, lastActive: performance.now(), warmed: () => {} };
     if (this.#opts.warmUp) {
       // The first stream on this session ends the warm-up when it settles; so does the session closing.
       let done!: () => void;
@@ -176,7 +202,7 @@ export class H2SessionPool implements Transport {
     const ping = this.#opts.pingIntervalMs ?? 0;
     if (ping > 0) {
       slot.ping = setInterval(() => {
-        if (slot.inflight > 0 || Date.now() - slot.lastActive < ping || session.destroyed) return;
+        if (slot.inflight > 0 || performance.now() - slot.lastActive < ping || session.destroyed) return;
         session.ping((err) => {
           if (err) session.destroy();
         });
@@ -210,7 +236,8 @@ export class H2SessionPool implements Transport {
       const finish = (value: { response: RawResponse } | { failure: StreamFailure }) => {
         if (settled) return;
         settled = true;
-        slot.lastActive = Date.now();
+        this.#pending.delete(pending);
+        slot.lastActive = performance.now();
         if (--slot.inflight === 0 && !session.destroyed) session.unref();
         signal?.removeEventListener('abort', onAbort);
         slot.warmed();
@@ -222,13 +249,17 @@ export class H2SessionPool implements Transport {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
 
-      stream.setTimeout(this.#opts.timeoutMs, () => {
-        failure = {
-          retryable: false,
-          error: new TransportError(`No response within ${this.#opts.timeoutMs} ms`, { code: 'ETIMEDOUT', requestSent: stream.id !== undefined }),
-        };
-        stream.close(NGHTTP2_CANCEL);
-      });
+      const pending: Pending = {
+        deadline: performance.now() + this.#opts.timeoutMs,
+        expire: () => {
+          failure = {
+            retryable: false,
+            error: new TransportError(`No response within ${this.#opts.timeoutMs} ms`, { code: 'ETIMEDOUT', requestSent: stream.id !== undefined }),
+          };
+          stream.close(NGHTTP2_CANCEL);
+        },
+      };
+      this.#track(pending);
       stream.on('response', (h) => {
         status = Number(h[':status']);
         headers = flattenHeaders(h);
@@ -250,6 +281,23 @@ export class H2SessionPool implements Transport {
       });
       stream.end(req.body);
     });
+  }
+
+  #track(p: Pending): void {
+    this.#pending.add(p);
+    if (this.#sweeper) return;
+    // Timeouts fire within a quarter of `timeoutMs` (at most 1 s) after they are due.
+    const every = Math.max(10, Math.min(1000, Math.floor(this.#opts.timeoutMs / 4)));
+    this.#sweeper = setInterval(() => {
+      if (this.#pending.size === 0) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const q of this.#pending) if (q.deadline <= now) q.expire();
+    }, every);
+    this.#sweeper.unref();
   }
 
   /** Why a stream closed without a response, and whether it provably never reached the server. */
