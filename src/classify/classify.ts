@@ -3,7 +3,7 @@
  * Never throws. Reads bodies without copying them into objects (per-token maps are null-prototype).
  */
 import { catalog as shippedCatalog, type Catalog } from '../catalog/catalog.js';
-import { isProviderId, type Action, type ClassifyOptions, type ProviderId, type TokenVerdict, type Verdict } from '../types.js';
+import { PROVIDERS, isProviderId, type Action, type ClassifyOptions, type ProviderId, type TokenVerdict, type Verdict } from '../types.js';
 import { decodeBody } from './body.js';
 import { codeOf, isObject, str, type Extraction, type TargetReport } from './extraction.js';
 import { fallback } from './fallback.js';
@@ -24,6 +24,7 @@ export interface ClassifierOptions extends ClassifyOptions {
 }
 
 const NO_OPTIONS: ClassifierOptions = Object.freeze({});
+const PROVIDER_SET: ReadonlySet<string> = new Set(PROVIDERS);
 
 /** Classifies one send result. Never throws, whatever it is given. */
 export function classify(input: unknown, options?: ClassifierOptions): Verdict {
@@ -47,7 +48,7 @@ function classifyInput(input: unknown, opts: ClassifierOptions): Verdict {
   if (!isObject(input)) return invalidInput(opts.provider, 'The input is not an object: nothing to classify.');
   const cat = opts.catalog ?? shippedCatalog();
   const named = input.provider;
-  let provider: ProviderId | undefined = isProviderId(named) ? named : named === undefined || named === null ? opts.provider : undefined;
+  let provider: ProviderId | undefined = typeof named === 'string' && PROVIDER_SET.has(named) ? (named as ProviderId) : named === undefined || named === null ? opts.provider : undefined;
   const error = input.error;
   const isError = error !== undefined && input.status === undefined && input.body === undefined && input.statusCode === undefined;
   if (provider === undefined) {
@@ -63,6 +64,10 @@ function classifyInput(input: unknown, opts: ClassifierOptions): Verdict {
 }
 
 function fromResponse(call: Call, status: number | undefined, headers: unknown, body: unknown): Verdict {
+  if (body !== null && typeof body === 'object' && !(body instanceof Uint8Array) && !(body instanceof ArrayBuffer)) {
+    // Pre-parsed body: the hot path, no decoding object.
+    return resolve(call, BODY_EXTRACTORS[call.provider](body, status), status, headers, false, undefined);
+  }
   const decoded = decodeBody(body);
   const ext = decoded.json !== undefined ? BODY_EXTRACTORS[call.provider](decoded.json, status) : undefined;
   return resolve(call, ext, status, headers, decoded.tooLarge, decoded.text);
