@@ -53,7 +53,7 @@ export function firebaseAdminError(error: Record<string, unknown>): Extraction {
   let fcm: Extraction | undefined;
   if (isObject(http)) {
     const status = http.status;
-    if (typeof status === 'number') ext.status = status;
+    if (typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599) ext.status = status;
     ext.headers = http.headers;
     const data = typeof http.data === 'string' ? fromText(http.data).json : http.data;
     if (isObject(data) && isObject(data.error)) {
