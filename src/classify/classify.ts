@@ -137,7 +137,15 @@ function resolve(
   if (code === undefined && status !== undefined && status >= 200 && status < 300 && !CODE_IN_BODY.has(provider) && !tooLarge) {
     code = SUCCESS_CODES[provider][0];
   }
-  const entry = code !== undefined ? lookupEntry(cat, provider, code, ext?.context) : undefined;
+  let entry = code !== undefined ? lookupEntry(cat, provider, code, ext?.context) : undefined;
+  if (code === undefined && status !== undefined && (status < 200 || status >= 300)) {
+    // No body code: a catalog entry keyed by the HTTP status itself (HMS 502/503) applies when its status matches.
+    const byStatus = cat.lookup(provider, String(status));
+    if (byStatus !== undefined && byStatus.status === status) {
+      entry = byStatus;
+      code = byStatus.code;
+    }
+  }
   let v: Verdict;
   if (entry !== undefined) {
     v = { provider, code: entry.code, action: entry.action, retryAfterMs: null, known: true, reason: entry.meaning };
