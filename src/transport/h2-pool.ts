@@ -101,7 +101,7 @@ export class H2SessionPool implements Transport {
   async request(req: RawRequest, signal?: AbortSignal): Promise<RawResponse> {
     let lastError: TransportError | undefined;
     for (let i = 0; i <= this.#opts.maxImmediateRetries; i++) {
-      if (this.#closed) throw new TransportError('Transport is closed', { code: 'ERR_CLOSED', requestSent: false });
+      if (this.#closed) throw new TransportError('Transport is closed', { code: 'ERR_HTTP2_INVALID_SESSION', requestSent: false });
       if (signal?.aborted) throw abortError(false, signal.reason);
       const slot = this.#pick() ?? (await this.#acquire());
       const result = await this.#stream(slot, req, signal);
@@ -306,18 +306,18 @@ export class H2SessionPool implements Transport {
     const id = stream.id;
     const reason = goaway?.reason ? ` (${goaway.reason})` : '';
     if (stream.rstCode === NGHTTP2_REFUSED_STREAM) {
-      return { retryable: true, error: new TransportError('Stream refused by the server (not processed)', { code: 'REFUSED_STREAM', requestSent: false, ...(goaway ? { goaway } : {}) }) };
+      return { retryable: true, error: new TransportError('Stream refused by the server (not processed)', { code: 'ERR_HTTP2_REFUSED_STREAM', requestSent: false, ...(goaway ? { goaway } : {}) }) };
     }
     if (id === undefined || id === 0) {
-      return { retryable: true, error: new TransportError('Stream never opened' + reason, { code: goaway ? 'GOAWAY' : 'ECONNRESET', requestSent: false, ...(goaway ? { goaway } : {}) }) };
+      return { retryable: true, error: new TransportError('Stream never opened' + reason, { code: goaway ? 'ERR_HTTP2_GOAWAY_SESSION' : 'ERR_HTTP2_INVALID_SESSION', requestSent: false, ...(goaway ? { goaway } : {}) }) };
     }
     if (goaway && id > goaway.lastStreamId) {
-      return { retryable: true, error: new TransportError(`GOAWAY above last stream id ${goaway.lastStreamId} (not processed)${reason}`, { code: 'GOAWAY', requestSent: false, goaway }) };
+      return { retryable: true, error: new TransportError(`GOAWAY above last stream id ${goaway.lastStreamId} (not processed)${reason}`, { code: 'ERR_HTTP2_GOAWAY_SESSION', requestSent: false, goaway }) };
     }
     return {
       retryable: false,
       error: new TransportError(goaway ? `Connection closed by GOAWAY${reason} before the response` : `Stream closed before the response (rst ${stream.rstCode})`, {
-        code: goaway ? 'GOAWAY' : 'ECONNRESET',
+        code: 'ECONNRESET',
         requestSent: true,
         ...(goaway ? { goaway } : {}),
       }),
