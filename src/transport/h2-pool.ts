@@ -227,61 +227,26 @@ export class H2SessionPool implements Transport {
     }
     if (slot.inflight++ === 0) session.ref();
     return new Promise((resolve) => {
-      let status = 0;
-      let headers: Record<string, string> = {};
-      const chunks: Buffer[] = [];
-      let settled = false;
-      let failure: StreamFailure | undefined;
-
-      const finish = (value: { response: RawResponse } | { failure: StreamFailure }) => {
-        if (settled) return;
-        settled = true;
-        this.#pending.delete(pending);
-        slot.lastActive = performance.now();
-        if (--slot.inflight === 0 && !session.destroyed) session.unref();
-        signal?.removeEventListener('abort', onAbort);
-        slot.warmed();
-        resolve(value);
-      };
-      const onAbort = () => {
-        failure = { retryable: false, error: abortError(stream.id !== undefined, signal?.reason) };
-        stream.close(NGHTTP2_CANCEL);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      const pending: Pending = {
-        deadline: performance.now() + this.#opts.timeoutMs,
-        expire: () => {
-          failure = {
-            retryable: false,
-            error: new TransportError(`No response within ${this.#opts.timeoutMs} ms`, { code: 'ETIMEDOUT', requestSent: stream.id !== undefined }),
-          };
-          stream.close(NGHTTP2_CANCEL);
-        },
-      };
-      this.#track(pending);
-      stream.on('response', (h) => {
-        status = Number(h[':status']);
-        headers = flattenHeaders(h);
-      });
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        if (status) finish({ response: { status, headers, body: Buffer.concat(chunks).toString('utf8') } });
-      });
-      stream.on('error', () => {
-        /* handled on close, where rstCode and the GOAWAY are known */
-      });
-      stream.on('close', () => {
-        if (settled) return;
-        if (status && stream.rstCode === 0 && !failure) {
-          finish({ response: { status, headers, body: Buffer.concat(chunks).toString('utf8') } });
-          return;
-        }
-        finish({ failure: failure ?? this.#classifyClose(slot, stream) });
-      });
+      const ex = new Exchange(slot, stream, signal, resolve, this.#settle, performance.now() + this.#opts.timeoutMs, this.#opts.timeoutMs);
+      (stream as ExchangeStream)[kExchange] = ex;
+      this.#track(ex);
+      stream.on('response', onResponse);
+      stream.on('data', onData);
+      stream.on('end', onEnd);
+      stream.on('error', noop); // handled on close, where rstCode and the GOAWAY are known
+      stream.on('close', onClose);
       stream.end(req.body);
     });
   }
+
+  /** Bookkeeping when an exchange settles (one function for the pool, not one per request). */
+  readonly #settle = (ex: Exchange): void => {
+    this.#pending.delete(ex);
+    const slot = ex.slot;
+    slot.lastActive = performance.now();
+    if (--slot.inflight === 0 && !slot.session.destroyed) slot.session.unref();
+    slot.warmed();
+  };
 
   #track(p: Pending): void {
     this.#pending.add(p);
@@ -300,8 +265,10 @@ export class H2SessionPool implements Transport {
     this.#sweeper.unref();
   }
 
-  /** Why a stream closed without a response, and whether it provably never reached the server. */
-  #classifyClose(slot: Slot, stream: ClientHttp2Stream): StreamFailure {
+}
+
+/** Why a stream closed without a response, and whether it provably never reached the server. */
+function classifyClose(slot: Slot, stream: ClientHttp2Stream): StreamFailure {
     const goaway = slot.goaway;
     const id = stream.id;
     const reason = goaway?.reason ? ` (${goaway.reason})` : '';
@@ -322,9 +289,87 @@ export class H2SessionPool implements Transport {
         ...(goaway ? { goaway } : {}),
       }),
     };
-  }
 }
 
 function abortError(requestSent: boolean, reason: unknown): TransportError {
   return new TransportError('Request aborted', { code: 'ABORT_ERR', requestSent, cause: reason });
+}
+
+const noop = () => {};
+const kExchange = Symbol('pushback.exchange');
+type ExchangeStream = ClientHttp2Stream & { [kExchange]: Exchange };
+
+/**
+ * One request on one stream. Its listeners are shared module functions that find it on the stream
+ * (`this[kExchange]`), so a request allocates one object instead of a closure per event.
+ */
+class Exchange implements Pending {
+  status = 0;
+  headers: Record<string, string> = {};
+  chunks: Buffer[] | undefined;
+  settled = false;
+  failure: StreamFailure | undefined;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly slot: Slot,
+    readonly stream: ClientHttp2Stream,
+    readonly signal: AbortSignal | undefined,
+    readonly resolve: (value: { response: RawResponse } | { failure: StreamFailure }) => void,
+    readonly settle: (ex: Exchange) => void,
+    readonly deadline: number,
+    readonly timeoutMs: number,
+  ) {
+    if (signal) {
+      this.#onAbort = () => {
+        this.failure = { retryable: false, error: abortError(stream.id !== undefined, signal.reason) };
+        stream.close(NGHTTP2_CANCEL);
+      };
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  expire(): void {
+    this.failure = {
+      retryable: false,
+      error: new TransportError(`No response within ${this.timeoutMs} ms`, { code: 'ETIMEDOUT', requestSent: this.stream.id !== undefined }),
+    };
+    this.stream.close(NGHTTP2_CANCEL);
+  }
+
+  response(): { response: RawResponse } {
+    const c = this.chunks;
+    const body = c === undefined ? '' : (c.length === 1 ? c[0]! : Buffer.concat(c)).toString('utf8');
+    return { response: { status: this.status, headers: this.headers, body } };
+  }
+
+  finish(value: { response: RawResponse } | { failure: StreamFailure }): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.#onAbort) this.signal!.removeEventListener('abort', this.#onAbort);
+    this.settle(this);
+    this.resolve(value);
+  }
+}
+
+function onResponse(this: ExchangeStream, h: IncomingHttpHeaders): void {
+  const ex = this[kExchange];
+  ex.status = Number(h[':status']);
+  ex.headers = flattenHeaders(h);
+}
+
+function onData(this: ExchangeStream, chunk: Buffer): void {
+  (this[kExchange].chunks ??= []).push(chunk);
+}
+
+function onEnd(this: ExchangeStream): void {
+  const ex = this[kExchange];
+  if (ex.status && !ex.failure) ex.finish(ex.response());
+}
+
+function onClose(this: ExchangeStream): void {
+  const ex = this[kExchange];
+  if (ex.settled) return;
+  if (ex.status && this.rstCode === 0 && !ex.failure) ex.finish(ex.response());
+  else ex.finish({ failure: ex.failure ?? classifyClose(ex.slot, this) });
 }
