@@ -27,7 +27,8 @@ export interface ApnsRequest {
   ok: true;
   path: string;
   headers: Record<string, string>;
-  body: Buffer;
+  /** The serialized payload (a Buffer when one was given). */
+  body: string | Buffer;
   apnsId: string;
 }
 
@@ -64,12 +65,13 @@ export function buildApnsRequest(n: ApnsNotification, defaultTopic: string | und
   const topic = n.topic ?? (defaultTopic ? topicFor(defaultTopic, pushType) : undefined);
   if (!topic) return reject(400, 'MissingTopic', 'no `topic` on the notification and no default `topic` on the sender', apnsId);
 
-  const body = Buffer.isBuffer(n.payload) ? n.payload : Buffer.from(typeof n.payload === 'string' ? n.payload : JSON.stringify(n.payload ?? ''), 'utf8');
-  if (body.length < 64 && body.toString('utf8').trim().length === 0) {
-    return reject(400, 'PayloadEmpty', 'the payload is empty', apnsId);
-  }
+  // The body stays a string (encoded once, by the stream); its size is counted in UTF-8 bytes.
+  const p = n.payload;
+  const body: string | Buffer = Buffer.isBuffer(p) ? p : typeof p === 'string' ? p : (JSON.stringify(p) ?? '');
+  const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+  if (size < 16 && body.toString().trim().length === 0) return reject(400, 'PayloadEmpty', 'the payload is empty', apnsId);
   const limit = payloadLimit(pushType);
-  if (body.length > limit) return reject(413, 'PayloadTooLarge', `payload is ${body.length} bytes; the ${pushType} limit is ${limit}`, apnsId);
+  if (size > limit) return reject(413, 'PayloadTooLarge', `payload is ${size} bytes; the ${pushType} limit is ${limit}`, apnsId);
 
   const headers: Record<string, string> = {
     'apns-push-type': pushType,

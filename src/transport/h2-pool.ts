@@ -56,11 +56,22 @@ function goawayReason(data: Buffer | undefined): string | undefined {
 
 function flattenHeaders(h: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (k.startsWith(':') || v === undefined) continue;
-    out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  for (const k in h) {
+    if (k.charCodeAt(0) === 58 /* ':' */) continue;
+    const v = h[k];
+    if (v !== undefined) out[k] = typeof v === 'string' ? v : Array.isArray(v) ? v.join(', ') : String(v);
   }
   return out;
+}
+
+/** One request through the pool, across its immediate re-sends. */
+interface Job {
+  req: RawRequest;
+  signal: AbortSignal | undefined;
+  /** Immediate re-sends so far. */
+  tries: number;
+  resolve(res: RawResponse): void;
+  reject(err: unknown): void;
 }
 
 interface Pending {
@@ -98,19 +109,26 @@ export class H2SessionPool implements Transport {
     return this.#slots.filter((s) => s && !s.session.destroyed).length;
   }
 
-  async request(req: RawRequest, signal?: AbortSignal): Promise<RawResponse> {
-    let lastError: TransportError | undefined;
-    for (let i = 0; i <= this.#opts.maxImmediateRetries; i++) {
-      if (this.#closed) throw new TransportError('Transport is closed', { code: 'ERR_HTTP2_INVALID_SESSION', requestSent: false });
-      if (signal?.aborted) throw abortError(false, signal.reason);
-      const slot = this.#pick() ?? (await this.#acquire());
-      const result = await this.#stream(slot, req, signal);
-      if (!('failure' in result)) return result.response;
-      lastError = result.failure.error;
-      if (!result.failure.retryable) throw lastError;
-    }
-    throw lastError!;
+  request(req: RawRequest, signal?: AbortSignal): Promise<RawResponse> {
+    return new Promise((resolve, reject) => this.#dispatch({ req, signal, tries: 0, resolve, reject }));
   }
+
+  /** Starts (or re-starts, after a refusal) one request on a session. */
+  #dispatch(job: Job): void {
+    if (this.#closed) return job.reject(new TransportError('Transport is closed', { code: 'ERR_HTTP2_INVALID_SESSION', requestSent: false }));
+    if (job.signal?.aborted) return job.reject(abortError(false, job.signal.reason));
+    const slot = this.#pick();
+    if (slot) this.#stream(slot, job);
+    else this.#acquire().then((s) => this.#stream(s, job), job.reject);
+  }
+
+  /** A request failed without a response: re-send it at once if it never reached the server. */
+  readonly #failed = (job: Job, failure: StreamFailure): void => {
+    if (failure.retryable && job.tries < this.#opts.maxImmediateRetries && !this.#closed) {
+      job.tries++;
+      this.#dispatch(job);
+    } else job.reject(failure.error);
+  };
 
   async close(): Promise<void> {
     this.#closed = true;
@@ -214,29 +232,29 @@ export class H2SessionPool implements Transport {
     return slot;
   }
 
-  #stream(slot: Slot, req: RawRequest, signal?: AbortSignal): Promise<{ response: RawResponse } | { failure: StreamFailure }> {
+  #stream(slot: Slot, job: Job): void {
     const session = slot.session;
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request({ ':method': 'POST', ':path': req.path, ...req.headers }, { endStream: false });
+      // No options object: POST keeps the stream open for the body by default, and an options object
+      // costs measurably more in Node 20's request() (setAndValidatePriorityOptions).
+      stream = session.request({ ':method': 'POST', ':path': job.req.path, ...job.req.headers });
     } catch (err) {
       // ERR_HTTP2_INVALID_SESSION / ERR_HTTP2_GOAWAY_SESSION: the request never left.
       slot.draining = true;
       const code = (err as { code?: string }).code ?? 'ERR_HTTP2_INVALID_SESSION';
-      return Promise.resolve({ failure: { retryable: true, error: new TransportError(`HTTP/2 session unusable: ${code}`, { code, requestSent: false, cause: err }) } });
+      return this.#failed(job, { retryable: true, error: new TransportError(`HTTP/2 session unusable: ${code}`, { code, requestSent: false, cause: err }) });
     }
     if (slot.inflight++ === 0) session.ref();
-    return new Promise((resolve) => {
-      const ex = new Exchange(slot, stream, signal, resolve, this.#settle, performance.now() + this.#opts.timeoutMs, this.#opts.timeoutMs);
-      (stream as ExchangeStream)[kExchange] = ex;
-      this.#track(ex);
-      stream.on('response', onResponse);
-      stream.on('data', onData);
-      stream.on('end', onEnd);
-      stream.on('error', noop); // handled on close, where rstCode and the GOAWAY are known
-      stream.on('close', onClose);
-      stream.end(req.body);
-    });
+    const ex = new Exchange(slot, stream, job, this.#settle, this.#failed, performance.now() + this.#opts.timeoutMs, this.#opts.timeoutMs);
+    (stream as ExchangeStream)[kExchange] = ex;
+    this.#track(ex);
+    stream.on('response', onResponse);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', noop); // handled on close, where rstCode and the GOAWAY are known
+    stream.on('close', onClose);
+    stream.end(job.req.body);
   }
 
   /** Bookkeeping when an exchange settles (one function for the pool, not one per request). */
@@ -314,12 +332,13 @@ class Exchange implements Pending {
   constructor(
     readonly slot: Slot,
     readonly stream: ClientHttp2Stream,
-    readonly signal: AbortSignal | undefined,
-    readonly resolve: (value: { response: RawResponse } | { failure: StreamFailure }) => void,
+    readonly job: Job,
     readonly settle: (ex: Exchange) => void,
+    readonly failed: (job: Job, failure: StreamFailure) => void,
     readonly deadline: number,
     readonly timeoutMs: number,
   ) {
+    const signal = job.signal;
     if (signal) {
       this.#onAbort = () => {
         this.failure = { retryable: false, error: abortError(stream.id !== undefined, signal.reason) };
@@ -337,18 +356,25 @@ class Exchange implements Pending {
     this.stream.close(NGHTTP2_CANCEL);
   }
 
-  response(): { response: RawResponse } {
+  /** Settles with the response. */
+  respond(): void {
+    if (!this.#done()) return;
     const c = this.chunks;
     const body = c === undefined ? '' : (c.length === 1 ? c[0]! : Buffer.concat(c)).toString('utf8');
-    return { response: { status: this.status, headers: this.headers, body } };
+    this.job.resolve({ status: this.status, headers: this.headers, body });
   }
 
-  finish(value: { response: RawResponse } | { failure: StreamFailure }): void {
-    if (this.settled) return;
+  /** Settles without a response (re-sent at once by the pool when it never reached the server). */
+  fail(failure: StreamFailure): void {
+    if (this.#done()) this.failed(this.job, failure);
+  }
+
+  #done(): boolean {
+    if (this.settled) return false;
     this.settled = true;
-    if (this.#onAbort) this.signal!.removeEventListener('abort', this.#onAbort);
+    if (this.#onAbort) this.job.signal!.removeEventListener('abort', this.#onAbort);
     this.settle(this);
-    this.resolve(value);
+    return true;
   }
 }
 
@@ -364,12 +390,12 @@ function onData(this: ExchangeStream, chunk: Buffer): void {
 
 function onEnd(this: ExchangeStream): void {
   const ex = this[kExchange];
-  if (ex.status && !ex.failure) ex.finish(ex.response());
+  if (ex.status && !ex.failure) ex.respond();
 }
 
 function onClose(this: ExchangeStream): void {
   const ex = this[kExchange];
   if (ex.settled) return;
-  if (ex.status && this.rstCode === 0 && !ex.failure) ex.finish(ex.response());
-  else ex.finish({ failure: ex.failure ?? classifyClose(ex.slot, this) });
+  if (ex.status && this.rstCode === 0 && !ex.failure) ex.respond();
+  else ex.fail(ex.failure ?? classifyClose(ex.slot, this));
 }
