@@ -140,9 +140,25 @@ export class H2SessionPool implements Transport {
         if (!slot) return undefined;
         clearInterval(slot.ping);
         slot.draining = true;
-        if (slot.session.closed || slot.session.destroyed) return undefined;
-        slot.session.ref();
-        return new Promise<void>((resolve) => slot.session.close(() => resolve()));
+        const session = slot.session;
+        if (session.closed || session.destroyed) return undefined;
+        session.ref();
+        const closeNow = (resolve: () => void) => session.close(() => resolve());
+        if (!session.connecting) return new Promise<void>(closeNow);
+        // Closing a session that is still connecting would drop the requests queued on it: let it
+        // connect (they are sent), then close it gracefully.
+        return new Promise<void>((resolve) => {
+          const onConnect = () => {
+            session.off('close', onClose);
+            closeNow(resolve);
+          };
+          const onClose = () => {
+            session.off('connect', onConnect);
+            resolve();
+          };
+          session.once('connect', onConnect);
+          session.once('close', onClose);
+        });
       }),
     );
   }
@@ -162,15 +178,20 @@ export class H2SessionPool implements Transport {
     return undefined;
   }
 
-  /** A session that can take a stream: warm ones first, else open an empty slot, else wait. */
+  /**
+   * A session that can take a stream: an empty (or dead) slot is opened first, with this request as its
+   * warm-up, so the pool grows to `connections` as soon as there is concurrency (Apple: spread pushes
+   * over several connections); else a warm session; else wait for a warm-up to finish.
+   */
   async #acquire(): Promise<Slot> {
     for (;;) {
+      const free = this.#slots.findIndex((s) => !s || s.draining || s.session.destroyed || s.session.closed);
+      if (free !== -1) return this.#open(free);
       const n = this.#slots.length;
       let waitFor: Promise<void> | undefined;
       for (let k = 0; k < n; k++) {
         const i = (this.#next + k) % n;
-        const slot = this.#slots[i];
-        if (!slot || slot.draining || slot.session.destroyed || slot.session.closed) continue;
+        const slot = this.#slots[i]!;
         if (slot.warming) {
           waitFor ??= slot.warming;
           continue;
@@ -178,10 +199,7 @@ export class H2SessionPool implements Transport {
         this.#next = (i + 1) % n;
         return slot;
       }
-      const free = this.#slots.findIndex((s) => !s || s.draining || s.session.destroyed || s.session.closed);
-      if (free !== -1) return this.#open(free);
-      if (waitFor) await waitFor;
-      else return this.#open(0);
+      await waitFor;
     }
   }
 
@@ -341,19 +359,33 @@ class Exchange implements Pending {
     const signal = job.signal;
     if (signal) {
       this.#onAbort = () => {
-        this.failure = { retryable: false, error: abortError(stream.id !== undefined, signal.reason) };
-        stream.close(NGHTTP2_CANCEL);
+        const sent = stream.id !== undefined;
+        this.fail({ retryable: false, error: abortError(sent, signal.reason) });
+        if (sent) stream.close(NGHTTP2_CANCEL);
+        else stream.destroy();
       };
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
   }
 
+  /**
+   * The deadline passed: settle now (do not wait for the stream's 'close', which a stream that never got
+   * onto the wire may never emit), then cancel the stream. A stream that never got an id means the
+   * session is stuck (e.g. a socket lost during the handshake): destroy it so the others fail fast and
+   * the next requests reconnect.
+   */
   expire(): void {
-    this.failure = {
+    const sent = this.stream.id !== undefined;
+    this.fail({
       retryable: false,
-      error: new TransportError(`No response within ${this.timeoutMs} ms`, { code: 'ETIMEDOUT', requestSent: this.stream.id !== undefined }),
-    };
-    this.stream.close(NGHTTP2_CANCEL);
+      error: new TransportError(`No response within ${this.timeoutMs} ms`, { code: 'ETIMEDOUT', requestSent: sent }),
+    });
+    if (sent) this.stream.close(NGHTTP2_CANCEL);
+    else {
+      this.slot.draining = true;
+      this.stream.destroy();
+      this.slot.session.destroy();
+    }
   }
 
   /** Settles with the response. */

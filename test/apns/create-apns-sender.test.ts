@@ -89,9 +89,9 @@ describe('createApnsSender', () => {
     await s.send({ token: tok(0), payload });
     const before = s.provider.tokens.current();
     vi.advanceTimersByTime(25 * 60_000);
-    fake.script({ route: 'apns', code: 'ExpiredProviderToken', times: 10 });
+    for (let i = 0; i < 10; i++) fake.script({ route: 'apns', token: tok(`e${i}`), code: 'ExpiredProviderToken' });
     const outs = await Promise.all(Array.from({ length: 10 }, (_, i) => s.send({ token: tok(`e${i}`), payload })));
-    expect(outs.map((o) => o.outcome)).toEqual(Array(10).fill('delivered'));
+    expect(outs.map((o) => o.outcome + ':' + o.verdicts.map((v) => v.code).join('>'))).toEqual(Array(10).fill('delivered:ExpiredProviderToken>200'));
     expect(outs.every((o) => o.attempts === 2)).toBe(true);
     expect(s.provider.tokens.current().generation).toBe(before.generation + 1);
   });

@@ -67,6 +67,23 @@ describe('H2SessionPool', () => {
     expect(err.requestSent).toBe(false);
   });
 
+  it('times out requests on a connection that never finishes its handshake (not sent), and reconnects', async () => {
+    // A TCP server that accepts and then says nothing: the TLS handshake never completes.
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((sock) => void sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const p = pool({ origin: `https://127.0.0.1:${port}`, connections: 1, timeoutMs: 100 });
+      const errs = await Promise.all(Array.from({ length: 5 }, (_, i) => p.request(fcm(`s${i}`)).catch((e: unknown) => e as TransportError)));
+      for (const e of errs) expect(e).toMatchObject({ code: 'ETIMEDOUT', requestSent: false });
+      expect(p.openSessions).toBe(0);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+
   it('close() lets in-flight requests finish, then refuses new ones without sending', async () => {
     const p = pool();
     await p.request(fcm('warm'));
