@@ -13,10 +13,17 @@ interface Index {
 }
 
 const indexes = new WeakMap<Catalog, Index>();
+let lastCatalog: Catalog | undefined;
+let lastIndex: Index | undefined;
 
 function indexOf(cat: Catalog): Index {
+  if (cat === lastCatalog) return lastIndex!;
   let idx = indexes.get(cat);
-  if (idx !== undefined) return idx;
+  if (idx !== undefined) {
+    lastCatalog = cat;
+    lastIndex = idx;
+    return idx;
+  }
   idx = { byProvider: new Map(), defaultRetryAfter: new Map(), tokenVerdicts: new Map() };
   for (const e of cat.entries) {
     let contexts = idx.byProvider.get(e.provider);
@@ -28,6 +35,8 @@ function indexOf(cat: Catalog): Index {
   }
   for (const [provider, policy] of cat.policies) idx.defaultRetryAfter.set(provider, policy.defaults?.retry?.defaultRetryAfterMs);
   indexes.set(cat, idx);
+  lastCatalog = cat;
+  lastIndex = idx;
   return idx;
 }
 
