@@ -123,7 +123,9 @@ describe('prune safety valve', () => {
     expect(s.quarantined!().length).toBe(150);
     broken = false;
     await vi.advanceTimersByTimeAsync(61_000);
-    await s.sendMany(Array.from({ length: 150 }, (_, i) => ({ token: i < 10 ? `${apnsToken(i)}dead` : apnsToken(i) })));
+    // Drops while the valve is still suspended are quarantined; once the window is healthy, pruning resumes.
+    await s.sendMany(Array.from({ length: 140 }, (_, i) => ({ token: apnsToken(i) })));
+    await s.sendMany(Array.from({ length: 10 }, (_, i) => ({ token: `${apnsToken(i)}dead` })));
     await vi.advanceTimersByTimeAsync(2000);
     expect(pruned).toHaveLength(10);
     expect(s.quarantined!().length).toBe(150);
