@@ -105,7 +105,11 @@ export class Pruner {
   }
 
   private judge(key: string, c: { sends: number; drops: number }): void | Promise<void> {
-    this.counts.set(key, c);
+    const known = this.counts.get(key);
+    if (known) {
+      known.sends = c.sends;
+      known.drops = c.drops;
+    } else this.counts.set(key, { sends: c.sends, drops: c.drops });
     const over = c.sends >= this.minSends && c.drops / c.sends > this.threshold;
     const healthy = c.sends >= this.minSends && !over;
     // Transitions happen synchronously on the local set first: concurrent reports must trip the valve once.
