@@ -11,7 +11,7 @@ import { createLimits, type Limits } from './limits.js';
 import { defaultCollapsible, defaultDeadline } from './message-fields.js';
 import { Pruner, type PruneReport } from './pruner.js';
 import { rateLimitScope } from './rate-limit-scope.js';
-import { redactTarget } from './redacted-target.js';
+import { redactTarget, redactVerdict } from './redacted-target.js';
 import { resolveRetryOptions } from './retry-options.js';
 import { SendError } from './send-error.js';
 import { raceAbort, Timers } from './timers.js';
@@ -269,7 +269,7 @@ class Engine<M> implements Sender<M> {
       if (refreshable) st.refreshes = (st.refreshes ?? 0) + 1;
       if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
       st.verdicts.push(verdict);
-      if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict, decision, at: this.now() });
+      if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
       return { verdict, decision, target, sent: true, state: mode === 'defer' ? stateOf(st) : undefined };
     } finally {
       if (probe && verdict === undefined) this.circuit?.abandonProbe(credKey);
@@ -360,7 +360,7 @@ class Engine<M> implements Sender<M> {
   private local(st: RunState, target: Target, verdict: Verdict, decision: Decision): Step {
     st.attempt += 1;
     st.verdicts.push(verdict);
-    if (this.options.onEvent) this.emit({ type: 'attempt', attempt: st.attempt, target: redactTarget(target), verdict, decision, at: this.now() });
+    if (this.options.onEvent) this.emit({ type: 'attempt', attempt: st.attempt, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
     return { verdict, decision, target, sent: false, state: stateOf(st) };
   }
 
