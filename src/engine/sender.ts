@@ -63,7 +63,7 @@ class Engine<M> implements Sender<M> {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly classifier: (input: ClassifyInput) => Verdict;
-  private readonly timers = new Timers();
+  private readonly timers: Timers;
   private readonly cooldowns = new CoolDowns();
   private readonly circuit: FatalCircuit | undefined;
   private readonly refresher: CredentialRefresher;
@@ -84,6 +84,7 @@ class Engine<M> implements Sender<M> {
     this.classifier = classifier;
     this.retry = resolveRetryOptions(options.provider, options.retry);
     this.now = options.now ?? Date.now;
+    this.timers = new Timers(this.now);
     this.random = options.random ?? Math.random;
     this.circuit = options.circuit === false ? undefined : new FatalCircuit(options.circuit?.coolDownMs ?? 60_000);
     this.refresher = new CredentialRefresher(options.refreshCredential);
