@@ -385,7 +385,7 @@ class Engine<M> implements Sender<M> {
 
   /** A rate-limit verdict cools its target down: the project, the topic, or the device. */
   private coolDown(target: Target, verdict: Verdict, attemptNo: number, now: number): void {
-    const scope = rateLimitScope(verdict);
+    const scope = this.options.coolDownScope ? this.options.coolDownScope(verdict, target) : rateLimitScope(verdict);
     if (!scope) return;
     const floor = retryFloorMs(verdict, this.retry);
     const ms = floor > 0 ? floor : Math.round(backoffCeiling(attemptNo, this.retry));
