@@ -28,6 +28,10 @@ import type {
   StepResult,
 } from './types.js';
 
+const NOT_DROPPED: PruneReport = Object.freeze({ dropped: false });
+const NOT_DROPPED_ONE: readonly PruneReport[] = Object.freeze([NOT_DROPPED]);
+const DROPPED_ONE: readonly PruneReport[] = Object.freeze([Object.freeze({ dropped: true })]);
+
 /** The signal handed to send functions when the caller gave none. */
 const NEVER: AbortSignal = new AbortController().signal;
 
@@ -427,29 +431,30 @@ class Engine<M> implements Sender<M> {
   }
 
   private async prune(target: Target, v: Verdict, outcome: Outcome<M>, at: number): Promise<void> {
-    const reports: PruneReport[] = [];
-    const event = (token: string, code: string): DropTokenEvent => {
-      const e: DropTokenEvent = { token, provider: this.options.provider, code, verdict: v, at };
-      if (v.tokenInvalidSince !== undefined) e.invalidSince = v.tokenInvalidSince;
-      return e;
-    };
-    const perToken = v.tokens ? Object.keys(v.tokens) : [];
-    if (perToken.length > 0) {
-      for (const token of perToken) {
-        const tv = v.tokens![token]!;
+    let reports: readonly PruneReport[];
+    if (v.tokens) {
+      const list: PruneReport[] = [];
+      for (const token of Object.keys(v.tokens)) {
+        const tv = v.tokens[token]!;
         const dropped = tv.action === 'drop-token';
-        reports.push(dropped ? { dropped, event: event(token, tv.code) } : { dropped });
+        list.push(dropped ? { dropped, event: this.dropEvent(token, tv.code, v, at) } : NOT_DROPPED);
       }
-    } else {
-      const dropped = outcome.outcome === 'dropped-token';
-      reports.push(dropped && target.token !== undefined ? { dropped, event: event(target.token, v.code) } : { dropped });
-    }
+      reports = list;
+    } else if (outcome.outcome === 'dropped-token' && target.token !== undefined) {
+      reports = [{ dropped: true, event: this.dropEvent(target.token, v.code, v, at) }];
+    } else reports = outcome.outcome === 'dropped-token' ? DROPPED_ONE : NOT_DROPPED_ONE;
     try {
       const r = this.pruner.report(`${this.options.provider}:${target.credential ?? target.project}`, reports);
       if (r) await r;
     } catch (err) {
       this.emit({ type: 'error', error: toError(err, 'the valve store failed'), at: this.now() });
     }
+  }
+
+  private dropEvent(token: string, code: string, v: Verdict, at: number): DropTokenEvent {
+    const e: DropTokenEvent = { token, provider: this.options.provider, code, verdict: v, at };
+    if (v.tokenInvalidSince !== undefined) e.invalidSince = v.tokenInvalidSince;
+    return e;
   }
 
   // ---- plumbing ------------------------------------------------------------------------------

@@ -75,19 +75,19 @@ async function engineRun(pool: Pool, n: number, offset: number): Promise<number>
   const messages = Array.from({ length: n }, (_, i) => ({ token: token(offset + i) }));
   let bad = 0;
   const t0 = performance.now();
-  // A queue consumer's shape: keep up to 4 × concurrency messages outstanding, topped up in bursts.
+  // The same concurrency as the raw loop: CONCURRENCY messages outstanding, each completion starts the next.
   await new Promise<void>((resolve, reject) => {
     let next = 0;
     let outstanding = 0;
     let done = 0;
     const top = () => {
-      while (outstanding < 4 * CONCURRENCY && next < n) {
+      while (outstanding < CONCURRENCY && next < n) {
         outstanding++;
         sender.send(messages[next++]!).then((o) => {
           if (o.outcome !== 'delivered') bad++;
           outstanding--;
           if (++done === n) resolve();
-          else if (outstanding <= 2 * CONCURRENCY) top();
+          else top();
         }, reject);
       }
     };
