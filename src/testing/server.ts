@@ -102,7 +102,7 @@ export interface FakeProvider {
   setMaxConcurrentStreams(n: number): void;
   /** Sends GOAWAY on every open HTTP/2 session now (in-flight streams are still answered) and closes them gracefully. */
   goawayAll(options?: Omit<GoawayOptions, 'lastStreamId'>): void;
-  /** Destroys every open connection now. */
+  /** Resets (TCP RST) every open connection now. */
   dropConnections(): void;
   /** Clears faults, dead tokens, rate windows, counters and the log (connections stay open). */
   reset(): void;
@@ -140,6 +140,17 @@ interface Exchange {
 
 const CONN = Symbol('pushback.fake.conn');
 const noop = () => {};
+
+/** Ends a connection with a TCP RST (the client sees ECONNRESET); a TLS socket is reset through its TCP socket. */
+function resetSocket(socket: Socket): void {
+  const raw = ((socket as Socket & { _parent?: Socket | null })._parent ?? socket) as Socket;
+  try {
+    raw.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
+  if (!socket.destroyed) socket.destroy();
+}
 
 function bodyOf(body: unknown): string | undefined {
   if (body === undefined) return undefined;
@@ -461,7 +472,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         }
       },
       refuse: () => stream.close(NGHTTP2_REFUSED_STREAM),
-      destroy: () => session.destroy(),
+      destroy: () => resetSocket(session.socket as unknown as Socket),
     };
     const method = headers[':method'] ?? 'GET';
     const path = headers[':path'] ?? '/';
@@ -503,8 +514,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         s.writeHead(status, hdrs);
         s.end(body);
       },
-      refuse: () => socket.destroy(),
-      destroy: () => socket.destroy(),
+      refuse: () => resetSocket(socket),
+      destroy: () => resetSocket(socket),
     };
     const chunks: Buffer[] = [];
     let size = 0;
@@ -594,7 +605,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       }
     },
     dropConnections() {
-      for (const socket of sockets) socket.destroy();
+      for (const socket of [...sockets]) resetSocket(socket);
     },
     reset() {
       faults.clear();
