@@ -141,15 +141,18 @@ interface Exchange {
 const CONN = Symbol('pushback.fake.conn');
 const noop = () => {};
 
-/** Ends a connection with a TCP RST (the client sees ECONNRESET); a TLS socket is reset through its TCP socket. */
-function resetSocket(socket: Socket): void {
-  const raw = ((socket as Socket & { _parent?: Socket | null })._parent ?? socket) as Socket;
+/**
+ * Ends a connection with a TCP RST (the client sees ECONNRESET); a TLS socket is reset through its TCP
+ * socket. `socket` may be an HTTP/2 session's socket proxy, which forbids `destroy` but forwards other
+ * members to the real socket; `fallback` ends the connection if no reset is possible.
+ */
+function resetSocket(socket: Socket, fallback: () => void = () => socket.destroy()): void {
   try {
+    const raw = ((socket as Socket & { _parent?: Socket | null })._parent ?? socket) as Socket;
     raw.resetAndDestroy();
   } catch {
-    socket.destroy();
+    fallback();
   }
-  if (!socket.destroyed) socket.destroy();
 }
 
 function bodyOf(body: unknown): string | undefined {
@@ -472,7 +475,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         }
       },
       refuse: () => stream.close(NGHTTP2_REFUSED_STREAM),
-      destroy: () => resetSocket(session.socket as unknown as Socket),
+      destroy: () => resetSocket(session.socket as unknown as Socket, () => session.destroy()),
     };
     const method = headers[':method'] ?? 'GET';
     const path = headers[':path'] ?? '/';
