@@ -631,6 +631,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       for (const socket of sockets) socket.destroy();
       plain.closeAllConnections();
       await closed;
+      // Listening handles finish closing on the next loop turn; resolve after that so nothing is left.
+      await new Promise((resolve) => setImmediate(resolve));
     },
   };
   return fake;
