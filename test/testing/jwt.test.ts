@@ -90,3 +90,79 @@ describe('APNs JWT over the wire', () => {
     }
   });
 });
+
+describe('APNs connection binding', () => {
+  const key2 = generateApnsKey('KEY2222222', 'TEAM123456');
+  const keys = [key, key2].map((k) => ({ keyId: k.keyId, teamId: k.teamId, publicKey: k.publicKey }));
+  const send = (s: ReturnType<typeof h2Session>, jwt: string) => h2Request(s, '/3/device/abc', { authorization: `bearer ${jwt}`, 'apns-topic': 'com.example' }, '{"aps":{}}');
+
+  it('answers UnrelatedKeyIdInToken when a second key is used on the same connection; a new connection is fine', async () => {
+    const fake = await startFakeProvider({ apnsKeys: keys });
+    const s1 = h2Session(fake);
+    const s2 = h2Session(fake);
+    const now = Math.floor(Date.now() / 1000);
+    try {
+      expect((await send(s1, signApnsJwt({ ...key, iat: now }))).status).toBe(200);
+      const r = await send(s1, signApnsJwt({ ...key2, iat: now }));
+      expect([r.status, r.json]).toEqual([403, { reason: 'UnrelatedKeyIdInToken' }]);
+      expect((await send(s2, signApnsJwt({ ...key2, iat: now }))).status).toBe(200);
+    } finally {
+      s1.close();
+      s2.close();
+      await fake.close();
+    }
+  });
+
+  it('answers TooManyProviderTokenUpdates when a connection changes tokens sooner than apnsTokenUpdateMs', async () => {
+    const fake = await startFakeProvider({ apnsKeys: keys, apnsTokenUpdateMs: 20 * 60_000 });
+    const s = h2Session(fake);
+    const now = Math.floor(Date.now() / 1000);
+    try {
+      expect((await send(s, signApnsJwt({ ...key, iat: now - 1500 }))).status).toBe(200);
+      const early = await send(s, signApnsJwt({ ...key, iat: now - 600 }));
+      expect([early.status, early.json]).toEqual([429, { reason: 'TooManyProviderTokenUpdates' }]);
+      expect((await send(s, signApnsJwt({ ...key, iat: now }))).status).toBe(200); // 25 minutes after the first
+    } finally {
+      s.close();
+      await fake.close();
+    }
+  });
+
+  it('apnsColdStart: a new connection allows one stream until a valid push succeeded', async () => {
+    const fake = await startFakeProvider({ apnsKeys: keys, apnsColdStart: true, maxConcurrentStreams: 50 });
+    const s = h2Session(fake);
+    try {
+      await new Promise<void>((resolve) => s.once('remoteSettings', () => resolve()));
+      expect(s.remoteSettings.maxConcurrentStreams).toBe(1);
+      const raised = new Promise<void>((resolve) => s.once('remoteSettings', () => resolve()));
+      expect((await send(s, signApnsJwt({ ...key }))).status).toBe(200);
+      await raised;
+      expect(s.remoteSettings.maxConcurrentStreams).toBe(50);
+    } finally {
+      s.close();
+      await fake.close();
+    }
+  });
+
+  it('apnsThrottleOnError: an error drops the stream limit to 1, a success restores it', async () => {
+    const fake = await startFakeProvider({ apnsKeys: keys, apnsThrottleOnError: true, maxConcurrentStreams: 50 });
+    const s = h2Session(fake);
+    const jwt = signApnsJwt({ ...key });
+    try {
+      expect((await send(s, jwt)).status).toBe(200);
+      expect(s.remoteSettings.maxConcurrentStreams).toBe(50);
+      fake.script({ code: 'BadDeviceToken' });
+      const lowered = new Promise<void>((resolve) => s.once('remoteSettings', () => resolve()));
+      expect((await send(s, jwt)).status).toBe(400);
+      await lowered;
+      expect(s.remoteSettings.maxConcurrentStreams).toBe(1);
+      const restored = new Promise<void>((resolve) => s.once('remoteSettings', () => resolve()));
+      expect((await send(s, jwt)).status).toBe(200);
+      await restored;
+      expect(s.remoteSettings.maxConcurrentStreams).toBe(50);
+    } finally {
+      s.close();
+      await fake.close();
+    }
+  });
+});
