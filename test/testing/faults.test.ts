@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FaultBook, type RequestInfo } from '../../src/testing/faults.js';
-import { signApnsJwt, startFakeProvider, type FakeProvider } from '../../src/testing/index.js';
+import { signApnsJwt, startFakeProvider, type FakeProvider, type LogEntry } from '../../src/testing/index.js';
 import { fcmBody, h1Post, h2Request, h2Session, undiciClient, undiciPost } from './clients.js';
 
 let fake: FakeProvider;
@@ -139,7 +139,7 @@ describe('scripted responses', () => {
     fake.script([{ route: 'fcm', token: 'a', latencyMs: 300 }, { route: 'fcm', token: 'b', latencyMs: 100, code: 'UNAVAILABLE' }]);
     const replies = await Promise.all(['a', 'b', 'c'].map((t) => h1Post(fake.http1Url, FCM, fcmHeaders, fcmBody(t))));
     expect(replies.map((r) => r.status)).toEqual([200, 503, 200]);
-    const [a, b, c] = ['a', 'b', 'c'].map((token) => fake.requests({ token })[0]!);
+    const [a, b, c] = ['a', 'b', 'c'].map((token) => fake.requests({ token })[0]!) as [LogEntry, LogEntry, LogEntry];
     expect(a.doneAt! - a.t).toBeGreaterThanOrEqual(295);
     expect(b.doneAt! - b.t).toBeGreaterThanOrEqual(95);
     expect(c.doneAt!).toBeLessThan(a.doneAt!);
