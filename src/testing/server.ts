@@ -180,6 +180,22 @@ function bodyOf(body: unknown): string | undefined {
   return JSON.stringify(body);
 }
 
+const TARGET_FIELDS = ['token', 'tokens', 'regId', 'regIds', 'registration_id', 'pushId', 'pushIds', 'to'];
+
+/** The targets of a vendor request: JSON or form fields named like the vendors' (comma-separated strings are split). */
+function vendorTargets(parsed: unknown, contentType: string | string[] | undefined): string[] | undefined {
+  let fields: Record<string, unknown> | undefined;
+  if (typeof parsed === 'object' && parsed !== null) fields = parsed as Record<string, unknown>;
+  else if (typeof parsed === 'string' && String(contentType).includes('x-www-form-urlencoded')) fields = Object.fromEntries(new URLSearchParams(parsed));
+  if (!fields) return undefined;
+  for (const name of TARGET_FIELDS) {
+    const v = fields[name];
+    if (typeof v === 'string' && v) return v.split(',');
+    if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  }
+  return undefined;
+}
+
 function listen(server: NetServer, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -386,7 +402,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         ...(f.status !== undefined ? { status: f.status } : {}),
         ...(f.quota !== undefined ? { quota: f.quota } : {}),
         ...(info.project !== undefined ? { project: info.project } : {}),
-        requestId: String(ctx.nextId()),
+        ...(f.context !== undefined ? { context: f.context } : {}),
+        ...(f.field !== undefined ? { field: f.field } : {}),
+        tokens: f.tokens ?? info.tokens ?? (info.token !== undefined ? [info.token] : []),
+        n: ctx.nextId(),
       });
       a = { status: r.status, code: f.code, headers: { ...r.headers }, body: bodyOf(f.body ?? r.body) };
     } else {
@@ -470,9 +489,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
           info.body = body.toString('utf8');
         }
       }
+    } else if (route.route === 'vendor') {
+      const tokens = vendorTargets(parsed, headers['content-type']);
+      if (tokens) {
+        info.tokens = tokens;
+        info.token = tokens[0];
+      }
     } else if (typeof parsed === 'object' && parsed !== null) {
-      const obj = parsed as Record<string, unknown> & { message?: { token?: unknown } };
-      const tok = route.route === 'vendor' ? (obj.token ?? obj.regId ?? obj.regIds ?? obj.pushIds) : obj.message?.token;
+      const tok = (parsed as { message?: { token?: unknown } }).message?.token;
       if (typeof tok === 'string') info.token = tok;
       else if (Array.isArray(tok)) {
         info.tokens = tok.filter((x): x is string => typeof x === 'string');

@@ -316,6 +316,28 @@ describe('generic vendor endpoint', () => {
     expect(fake.log.map((e) => e.token)).toEqual(['r1', 'p1']);
   });
 
+  it('lists dead targets inside a success, each vendor its own way; reads form-encoded targets', async () => {
+    fake.markDead('r2');
+    const x = await h1Post(fake.http1Url, '/vendor/xiaomi/send', { 'content-type': 'application/x-www-form-urlencoded' }, 'registration_id=r1,r2&payload=hi');
+    expect([x.status, x.json.result, x.json.data.bad_regids]).toEqual([200, 'ok', 'r2']);
+    const v = await h1Post(fake.http1Url, '/vendor/vivo/send', {}, '{"regIds":["r1","r2"]}');
+    expect(v.json.invalidUsers).toEqual([{ status: 1, userid: 'r2' }]);
+    const m = await h1Post(fake.http1Url, '/vendor/meizu/send', {}, '{"pushIds":"r2"}');
+    expect(m.json.value).toEqual({ '110003': ['r2'] });
+    const h = await h1Post(fake.http1Url, '/vendor/honor/send', {}, '{"token":["r1","r2"]}');
+    expect(h.json.data.expireTokens).toEqual(['r2']);
+    expect(fake.log[0]).toMatchObject({ token: 'r1', code: 'bad_regids' });
+  });
+
+  it('scripts per-target failures with context target', async () => {
+    fake.script({ route: 'meizu', code: '110002', context: 'target', tokens: ['p9'] });
+    const m = await h1Post(fake.http1Url, '/vendor/meizu/send', {}, '{"pushIds":["p1","p9"]}');
+    expect([m.status, m.json.code, m.json.value]).toEqual([200, '200', { '110002': ['p9'] }]);
+    fake.script({ route: 'hms', code: 'illegal_tokens', context: 'target' });
+    const hms = await h1Post(fake.http1Url, '/v1/app/messages:send', { authorization: 'Bearer hms-good' }, '{"message":{"token":["a","b"]}}');
+    expect(JSON.parse(hms.json.msg).illegal_tokens).toEqual(['a', 'b']);
+  });
+
   it('answers unknown paths with 404', async () => {
     const r = await h1Post(fake.http1Url, '/v2/nothing', {}, '');
     expect(r.status).toBe(404);
