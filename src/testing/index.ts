@@ -19,3 +19,4 @@ export {
   type ProviderErrorOptions,
   type VendorId,
 } from './shapes/index.js';
+export { startFakeProviderInWorker, type WorkerFakeOptions, type WorkerFakeProvider, type WorkerFaultRule } from './worker.js';
