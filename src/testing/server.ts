@@ -132,6 +132,8 @@ interface Conn {
   active: number;
   /** Set once this session was sent GOAWAY: streams above it are not processed. */
   goawayLast: number | undefined;
+  /** Highest stream id the client opened on this session. */
+  maxStreamId: number;
   apns: ApnsConnState;
   /** The session still runs with the cold-start stream limit (`apnsColdStart`). */
   cold: boolean;
@@ -284,6 +286,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     open: new Map(),
     active: 0,
     goawayLast: undefined,
+    maxStreamId: 0,
     apns: {},
     cold: coldStart && h2 !== undefined,
     throttled: false,
@@ -517,7 +520,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     };
     recorder.arrive(entry);
     const p: Pending = { entry, ex };
-    if (ex.streamId !== undefined) ex.conn.open.set(ex.streamId, p);
+    if (ex.streamId !== undefined) {
+      ex.conn.open.set(ex.streamId, p);
+      // A stream above a GOAWAY's lastStreamId that finished arriving afterwards is not processed either.
+      if (ex.conn.goawayLast !== undefined && ex.streamId > ex.conn.goawayLast) return refuseCut(p);
+    }
     const incoming: Incoming = { apns: ex.conn.apns, method, headers, rawHeaders, body, tooLarge, info };
     const f = faults.empty ? undefined : faults.pick(info);
     if (f?.latencyMs && f.latencyMs > 0) {
@@ -554,6 +561,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       refuse: () => stream.close(NGHTTP2_REFUSED_STREAM),
       destroy: () => resetSocket(session.socket as unknown as Socket, () => session.destroy()),
     };
+    if (stream.id !== undefined && stream.id > conn.maxStreamId) conn.maxStreamId = stream.id;
     const method = headers[':method'] ?? 'GET';
     const path = headers[':path'] ?? '/';
     const chunks: Buffer[] = [];
@@ -679,7 +687,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       for (const c of conns) {
         const s = c.h2;
         if (!s || s.destroyed || s.closed) continue;
-        const last = Math.max(0, ...c.open.keys());
+        const last = c.maxStreamId;
         const debug = o.debug === undefined || o.debug === null ? undefined : Buffer.from(typeof o.debug === 'string' ? o.debug : JSON.stringify(o.debug));
         c.goawayLast = last;
         s.goaway(o.errorCode ?? NGHTTP2_NO_ERROR, last, debug as Buffer);
