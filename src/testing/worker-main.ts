@@ -1,6 +1,7 @@
 /** Runs a fake provider inside a worker thread for `startFakeProviderInWorker` and answers its calls. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from './server.js';
+import type { FakeProvider, FakeProviderOptions } from './api.js';
+import { startFakeProvider } from './server.js';
 
 interface Call {
   id: number;

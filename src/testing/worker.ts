@@ -5,7 +5,7 @@ import type { FaultRule, RandomFaultOptions } from './faults.js';
 import type { ApnsTestKey } from './jwt.js';
 import type { RateLimits } from './rate.js';
 import type { LogEntry, LogFilter, MaxRateOptions, Stats } from './recorder.js';
-import type { FakeProviderOptions, MarkDeadOptions } from './server.js';
+import type { FakeProviderOptions, MarkDeadOptions } from './api.js';
 import type { FakeResponse } from './shapes/index.js';
 
 /** Options that can cross a thread boundary: no functions (`now`, function vendor responses). */
