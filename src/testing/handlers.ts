@@ -94,14 +94,15 @@ function apnsError(reason: string, apnsId: string, timestamp = 0): Answer {
   return { status, code: reason, headers: { 'apns-id': apnsId, 'content-type': JSON_TYPE }, body: apnsErrorBody(reason, status, timestamp) };
 }
 
+/** Whether an apns-* header (or authorization) is repeated; a bitmask, so no allocation per request. */
 function repeated(raw: readonly string[] | undefined): boolean {
   if (!raw) return false;
-  const seen = new Set<string>();
+  let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!APNS_HEADERS.includes(name)) continue;
-    if (seen.has(name)) return true;
-    seen.add(name);
+    const at = APNS_HEADERS.indexOf(raw[i]!.toLowerCase());
+    if (at === -1) continue;
+    if (seen & (1 << at)) return true;
+    seen |= 1 << at;
   }
   return false;
 }
