@@ -67,7 +67,7 @@ export interface MarkDeadOptions {
 
 /** A running fake provider. */
 export interface FakeProvider {
-  /** `https://localhost:<port>`: HTTP/2 over TLS (HTTP/1.1 over TLS too, by ALPN). */
+  /** `https://127.0.0.1:<port>`: HTTP/2 over TLS (HTTP/1.1 over TLS too, by ALPN). The certificate also names `localhost`. */
   readonly url: string;
   /** `http://127.0.0.1:<port>`: plain HTTP/1.1. */
   readonly http1Url: string;

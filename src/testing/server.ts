@@ -422,10 +422,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     listen(plain, host),
     h2c ? listen(h2c, host) : Promise.resolve(undefined),
   ]);
-  const urlHost = host === '::1' ? '[::1]' : host;
+  // An IP literal, not `localhost`: no resolver involved, and the certificate names both.
+  const urlHost = host === '::1' ? '[::1]' : '127.0.0.1';
 
   const fake: FakeProvider = {
-    url: `https://localhost:${port}`,
+    url: `https://${urlHost}:${port}`,
     http1Url: `http://${urlHost}:${http1Port}`,
     h2cUrl: h2cPort === undefined ? undefined : `http://${urlHost}:${h2cPort}`,
     port,

@@ -20,11 +20,28 @@ const aps = JSON.stringify({ aps: { alert: 'hello' } });
 
 describe('startFakeProvider', () => {
   it('listens on loopback ports and gives URLs for each protocol', () => {
-    expect(fake.url).toBe(`https://localhost:${fake.port}`);
+    expect(fake.url).toBe(`https://127.0.0.1:${fake.port}`);
     expect(fake.http1Url).toBe(`http://127.0.0.1:${fake.http1Port}`);
     expect(fake.h2cUrl).toBe(`http://127.0.0.1:${fake.h2cPort}`);
     expect(new Set([fake.port, fake.http1Port, fake.h2cPort]).size).toBe(3);
     expect(fake.ca).toMatch(/BEGIN CERTIFICATE/);
+  });
+
+  it('serves the certificate for localhost and ::1 too', async () => {
+    const v6 = await startFakeProvider({ host: '::1' });
+    expect(v6.url).toBe(`https://[::1]:${v6.port}`);
+    try {
+      for (const url of [`https://localhost:${fake.port}`, v6.url]) {
+        const s = h2Session(fake, url);
+        try {
+          expect([url, (await h2Request(s, FCM, fcmHeaders, fcmBody('x'))).status]).toEqual([url, 200]);
+        } finally {
+          s.close();
+        }
+      }
+    } finally {
+      await v6.close();
+    }
   });
 
   it('refuses a non-loopback host', async () => {
