@@ -49,7 +49,10 @@ describe('providerError against the catalog', () => {
 
   it('FCM INVALID_ARGUMENT: top level is the bad-payload reading, context token the bad-token reading', () => {
     const payload = parse(providerError('fcm', 'INVALID_ARGUMENT').body).error;
-    expect(payload.details).toEqual([expect.objectContaining({ '@type': 'type.googleapis.com/google.rpc.BadRequest' })]);
+    expect(payload.details).toEqual([
+      { '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: 'INVALID_ARGUMENT' },
+      { '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'message.data[0].value', description: payload.message }] },
+    ]);
     const token = parse(providerError('fcm', 'INVALID_ARGUMENT', { context: 'token' }).body).error;
     expect(token.details).toEqual([{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: 'INVALID_ARGUMENT' }]);
     expect(token.message).toBe('The registration token is not a valid FCM registration token');

@@ -73,6 +73,8 @@ export interface FcmErrorOptions {
   quota?: FcmQuota;
   /** For INVALID_ARGUMENT: a BadRequest detail for a payload field instead of an FcmError (bad payload, not bad token). */
   field?: string;
+  /** With `field`: also send the FcmError detail (FCM's verbose form), not only the BadRequest. */
+  withFcmError?: boolean;
   project?: string;
 }
 
@@ -83,6 +85,7 @@ export function fcmErrorBody(code: string, options: FcmErrorOptions = {}): { sta
   let message = options.message ?? shape.message;
   if (options.field) {
     message = options.message ?? `Invalid value at '${options.field}'`;
+    if (options.withFcmError && shape.fcmError) details.push({ '@type': FCM_ERROR_TYPE, errorCode: WIRE_CODE[code] ?? code });
     details.push({ '@type': BAD_REQUEST_TYPE, fieldViolations: [{ field: options.field, description: message }] });
   } else if (shape.fcmError) {
     details.push({ '@type': FCM_ERROR_TYPE, errorCode: WIRE_CODE[code] ?? code });

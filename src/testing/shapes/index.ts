@@ -101,10 +101,12 @@ export function providerError(provider: ProviderId | string, code: string, optio
     const tokenReading = fcmCode.endsWith('@token');
     fcmCode = fcmCode.replace(/@token$/, '');
     const opts = { ...options };
-    // Top-level INVALID_ARGUMENT is the bad-payload reading (a BadRequest field violation, FCM's example 1);
-    // the `token` context is the bad-token reading (an FcmError detail, example 2).
+    // Top-level INVALID_ARGUMENT is the bad-payload reading: FCM's verbose form, an FcmError plus a BadRequest
+    // naming a payload field (example 1's field). The `token` context is the bad-token reading: the FcmError
+    // alone with "not a valid FCM registration token" (example 2).
     if (fcmCode === 'INVALID_ARGUMENT' && !tokenReading && opts.field === undefined) {
       opts.field = 'message.data[0].value';
+      opts.withFcmError = true;
       opts.message ??= "Invalid value at 'message.data[0].value' (TYPE_STRING), 12";
     }
     const r = fcmErrorBody(fcmCode, opts);
