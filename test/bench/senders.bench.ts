@@ -118,7 +118,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
   const connections = 2;
   try {
     // ---------------------------------------------------------------- APNs
-    const N = quick ? 4_000 : 20_000;
+    const N = quick ? 3_000 : 20_000;
     const apnsOpts = {
       key: server.key.privateKey,
       keyId: server.key.keyId,
