@@ -7,6 +7,7 @@ import { CredentialRefresher } from './credential-refresh.js';
 import { FatalCircuit } from './circuit.js';
 import { decide, retryFloorMs } from './decide.js';
 import { defaultClassify } from './default-classifier.js';
+import { MemoryDeviceCounterStore } from './device-store.js';
 import { createLimits, type Limits } from './limits.js';
 import { defaultCollapsible, defaultDeadline } from './message-fields.js';
 import { Pruner, type PruneReport } from './pruner.js';
@@ -223,8 +224,10 @@ class Engine<M> implements Sender<M> {
 
     let verdict: Verdict | undefined;
     try {
-      const waited = await this.beforeSend(target, st, deadline, signal, mode);
-      if (waited) return waited;
+      if (!this.admitNow(target, signal)) {
+        const waited = await this.beforeSend(target, st, deadline, signal, mode);
+        if (waited) return waited;
+      }
       const attemptNo = st.attempt + 1;
       const generation = this.refresher.generation;
       let value: unknown;
@@ -330,6 +333,28 @@ class Engine<M> implements Sender<M> {
       }
       return undefined;
     }
+  }
+
+  /**
+   * The common case without a single await: no cool-down, a free slot, leased permits and a synchronous
+   * device store under its limit. Takes its side effects only once all of them are certain; otherwise
+   * takes none and `beforeSend` does the full job.
+   */
+  private admitNow(target: Target, signal: AbortSignal | undefined): boolean {
+    const l = this.limits;
+    if (this.cooldowns.size !== 0 || signal?.aborted || !l.concurrency.available) return false;
+    if (!l.project.canAdmitNow(target.project)) return false;
+    if (target.topic !== undefined && !l.topic.canAdmitNow(target.topic)) return false;
+    if (target.token !== undefined && l.deviceWindows.length > 0) {
+      if (!(l.deviceStore instanceof MemoryDeviceCounterStore)) return false;
+      if (l.deviceStore.reserve(target.token, l.deviceWindows, this.now()) !== 0) return false; // a wait counts nothing
+    }
+    // Both admissions are certain (peeked above); should a lease expire in between, the late job still
+    // takes its permit from the window, so the rate is never exceeded.
+    if (target.topic !== undefined) l.topic.admit(target.topic)?.catch(ignore);
+    l.project.admit(target.project)?.catch(ignore);
+    l.concurrency.acquire();
+    return true;
   }
 
   /** When the latest cool-down of the target's project, topic or device ends (0: none). */
@@ -498,6 +523,8 @@ class Tracker {
     return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
   }
 }
+
+function ignore(): void {}
 
 function always(): boolean {
   return true;
