@@ -20,15 +20,28 @@ export interface FakeFcm {
   fake: FakeProvider;
   /** HTTP/2 sessions firebase-admin opened (one per `sendEach` call). */
   sessions(): number;
+  /** The redirect to the fake server (restore it to point firebase-admin elsewhere, then reinstall). */
+  redirect: { restore(): void; reinstall(): void };
   close(): Promise<void>;
 }
 
 export async function startFakeFcm(options: FakeProviderOptions = {}): Promise<FakeFcm> {
   const fake = await startFakeProvider(options);
-  const redirect = redirectHttp2({ target: fake.url, connectOptions: { ca: fake.ca } });
+  const install = () => redirectHttp2({ target: fake.url, connectOptions: { ca: fake.ca } });
+  let redirect = install();
+  let earlier = 0;
   return {
     fake,
-    sessions: () => redirect.sessions,
+    sessions: () => earlier + redirect.sessions,
+    redirect: {
+      restore: () => {
+        earlier += redirect.sessions;
+        redirect.restore();
+      },
+      reinstall: () => {
+        redirect = install();
+      },
+    },
     async close() {
       redirect.restore();
       await fake.close();
