@@ -4,7 +4,6 @@ export type * from './engine/types.js';
 export { OUTCOME_OF } from './engine/types.js';
 export { catalog, loadCatalog, POLICIES_DIR, type Catalog, type ProviderPolicy } from './catalog/catalog.js';
 export { redactText, redactToken } from './redact.js';
-export * from './classify/index.js';
 export {
   createSender,
   decide,
@@ -21,3 +20,4 @@ export {
   SendError,
   PruneHookError,
 } from './engine/index.js';
+export * from './classify/index.js';

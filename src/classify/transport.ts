@@ -55,16 +55,15 @@ export const TRANSPORT_CODES: ReadonlyMap<string, TransportInfo> = new Map([
  * reported by Node as ERR_HTTP2_STREAM_ERROR with NGHTTP2_REFUSED_STREAM in the message.
  */
 export function transportCode(error: object): string | undefined {
-  const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-  let code = typeof e.code === 'string' && TRANSPORT_CODES.has(e.code) ? e.code : undefined;
-  if (code === undefined && typeof e.name === 'string' && TRANSPORT_CODES.has(e.name)) code = e.name;
-  if (code === undefined && e.cause !== null && typeof e.cause === 'object') {
-    const c = e.cause as { code?: unknown; name?: unknown };
-    if (typeof c.code === 'string' && TRANSPORT_CODES.has(c.code)) code = c.code;
-    else if (typeof c.name === 'string' && TRANSPORT_CODES.has(c.name)) code = c.name;
-  }
-  if (code === 'ERR_HTTP2_STREAM_ERROR' && typeof e.message === 'string' && e.message.includes('REFUSED_STREAM')) {
-    return 'ERR_HTTP2_REFUSED_STREAM';
-  }
+  const own = codeIn(error);
+  if (own !== undefined) return own;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== null && typeof cause === 'object' ? codeIn(cause) : undefined;
+}
+
+function codeIn(error: object): string | undefined {
+  const e = error as { code?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' && TRANSPORT_CODES.has(e.code) ? e.code : typeof e.name === 'string' && TRANSPORT_CODES.has(e.name) ? e.name : undefined;
+  if (code === 'ERR_HTTP2_STREAM_ERROR' && typeof e.message === 'string' && e.message.includes('REFUSED_STREAM')) return 'ERR_HTTP2_REFUSED_STREAM';
   return code;
 }

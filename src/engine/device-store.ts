@@ -42,6 +42,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   private perMs: number[] = [];
   private wide = false;
   private epoch = NaN;
+  private lastWindows: Windows | undefined;
   private keyA = new Uint32Array(MIN_CAPACITY);
   private keyB = new Uint32Array(MIN_CAPACITY);
   private win = new Uint32Array(0);
@@ -50,9 +51,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   reserve(key: string, windows: Windows, now: number): number {
     if (windows.length === 0) return 0;
     if (Number.isNaN(this.epoch)) this.epoch = now;
-    if (windows.length !== this.w || windows.some((x, i) => x.perMs !== this.perMs[i]) || (!this.wide && windows.some((x) => x.count > 0xffff))) {
-      this.layout(windows);
-    }
+    if (windows !== this.lastWindows) this.checkLayout(windows);
     hashToken(key);
     const W = this.w;
     let slot = h1 & this.mask;
@@ -78,6 +77,13 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
       this.cnt[slot * W + i] = 1;
     }
     return 0;
+  }
+
+  private checkLayout(windows: Windows): void {
+    if (windows.length !== this.w || windows.some((x, i) => x.perMs !== this.perMs[i]) || (!this.wide && windows.some((x) => x.count > 0xffff))) {
+      this.layout(windows);
+    }
+    this.lastWindows = windows;
   }
 
   private reserveAt(slot: number, windows: Windows, now: number): number {

@@ -28,6 +28,9 @@ import type {
   StepResult,
 } from './types.js';
 
+/** The signal handed to send functions when the caller gave none. */
+const NEVER: AbortSignal = new AbortController().signal;
+
 /** Thrown inside p-retry's attempt function to ask for another attempt after `delayMs`. */
 class RetryLater extends Error {
   constructor(readonly delayMs: number) {
@@ -66,8 +69,8 @@ class Engine<M> implements Sender<M> {
   private readonly refresher: CredentialRefresher;
   private readonly limits: Limits;
   private readonly pruner: Pruner;
-  private readonly active = new Set<Promise<unknown>>();
-  private readonly hookTasks = new Set<Promise<unknown>>();
+  private readonly active = new Tracker();
+  private readonly hookTasks = new Tracker();
   private closed = false;
 
   constructor(
@@ -147,9 +150,9 @@ class Engine<M> implements Sender<M> {
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.active.size > 0) await Promise.allSettled([...this.active]);
+    await this.active.idle();
     await this.pruner.close();
-    while (this.hookTasks.size > 0) await Promise.allSettled([...this.hookTasks]);
+    await this.hookTasks.idle();
     await this.limits.close();
     this.timers.cancelAll(new Error('pushback: the sender is closed'));
     this.cooldowns.clear();
@@ -168,11 +171,17 @@ class Engine<M> implements Sender<M> {
         return s;
       },
       {
+        // Every option is given, in one shape: p-retry fills missing ones with `??=` on a spread copy,
+        // which measured ~15 µs per call here, against ~0.5 µs with all present.
         retries: Number.POSITIVE_INFINITY, // `decide` owns maxAttempts, deadlines and maxElapsedMs
         minTimeout: 0,
         maxTimeout: 0,
         factor: 1,
+        maxRetryTime: Number.POSITIVE_INFINITY,
+        randomize: false,
         signal,
+        shouldRetry: always,
+        shouldConsumeRetry: always,
         onFailedAttempt: async ({ error }) => {
           if (!(error instanceof RetryLater)) throw error;
           await this.timers.sleep(error.delayMs, signal);
@@ -216,11 +225,8 @@ class Engine<M> implements Sender<M> {
       let value: unknown;
       let error: unknown;
       let failed = false;
-      const ac = new AbortController();
-      const onAbort = () => ac.abort(signal?.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const r = this.sendFn(message, { attempt: attemptNo, signal: ac.signal });
+        const r = this.sendFn(message, { attempt: attemptNo, signal: signal ?? NEVER });
         value = isThenable(r) ? await raceAbort(Promise.resolve(r), signal) : r;
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
@@ -228,7 +234,6 @@ class Engine<M> implements Sender<M> {
         error = e;
       } finally {
         this.limits.concurrency.release();
-        signal?.removeEventListener('abort', onAbort);
       }
       st.attempt = attemptNo;
       verdict = this.verdictOf(value, error, failed);
@@ -264,8 +269,8 @@ class Engine<M> implements Sender<M> {
       if (refreshable) st.refreshes = (st.refreshes ?? 0) + 1;
       if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
       st.verdicts.push(verdict);
-      this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict, decision, at: this.now() });
-      return { verdict, decision, target, sent: true, state: stateOf(st) };
+      if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict, decision, at: this.now() });
+      return { verdict, decision, target, sent: true, state: mode === 'defer' ? stateOf(st) : undefined };
     } finally {
       if (probe && verdict === undefined) this.circuit?.abandonProbe(credKey);
     }
@@ -283,12 +288,11 @@ class Engine<M> implements Sender<M> {
     signal: AbortSignal | undefined,
     mode: Mode,
   ): Promise<Step | undefined> {
-    const keys = coolKeys(target);
     let admitted = false;
     for (;;) {
       let now = this.now();
       if (signal?.aborted) throw signal.reason;
-      let waitMs = this.cooldowns.latest(keys, now) - now;
+      let waitMs = this.coolingUntil(target, now) - now;
       let why = 'the target is cooling down after a rate-limit response';
       if (waitMs <= 0 && !admitted && target.token !== undefined && this.limits.deviceWindows.length > 0) {
         waitMs = await this.limits.deviceStore.reserve(target.token, this.limits.deviceWindows, now);
@@ -314,13 +318,18 @@ class Engine<M> implements Sender<M> {
       const slot = this.limits.concurrency.acquire(signal);
       if (slot) await slot;
       now = this.now();
-      if (this.cooldowns.latest(keys, now) > now) {
+      if (this.coolingUntil(target, now) > now) {
         // A cool-down began while this message queued: give the slot back, wait outside it.
         this.limits.concurrency.release();
         continue;
       }
       return undefined;
     }
+  }
+
+  /** When the latest cool-down of the target's project, topic or device ends (0: none). */
+  private coolingUntil(target: Target, now: number): number {
+    return this.cooldowns.size === 0 ? 0 : this.cooldowns.latest(coolKeys(target), now);
   }
 
   /** Whether waiting `waitMs` before the next request ends the message instead (deadline, long wait). */
@@ -351,7 +360,7 @@ class Engine<M> implements Sender<M> {
   private local(st: RunState, target: Target, verdict: Verdict, decision: Decision): Step {
     st.attempt += 1;
     st.verdicts.push(verdict);
-    this.emit({ type: 'attempt', attempt: st.attempt, target: redactTarget(target), verdict, decision, at: this.now() });
+    if (this.options.onEvent) this.emit({ type: 'attempt', attempt: st.attempt, target: redactTarget(target), verdict, decision, at: this.now() });
     return { verdict, decision, target, sent: false, state: stateOf(st) };
   }
 
@@ -407,7 +416,9 @@ class Engine<M> implements Sender<M> {
     if (v.maybeDelivered) outcome.maybeDelivered = true;
     if (decision.retryAfterMs !== undefined) outcome.retryAfterMs = decision.retryAfterMs;
     const at = this.now();
-    this.emit({ type: 'outcome', outcome: outcome.outcome, attempts: outcome.attempts, target: redactTarget(step.target), code: v.code, at });
+    if (this.options.onEvent) {
+      this.emit({ type: 'outcome', outcome: outcome.outcome, attempts: outcome.attempts, target: redactTarget(step.target), code: v.code, at });
+    }
     if (step.sent) await this.prune(step.target, v, outcome, at);
     if (outcome.outcome === 'rejected' && this.options.onFixRequest) this.hook(this.options.onFixRequest, outcome);
     if (outcome.outcome === 'fatal' && this.options.onFatal) this.hook(this.options.onFatal, outcome);
@@ -433,7 +444,8 @@ class Engine<M> implements Sender<M> {
       reports.push(dropped && target.token !== undefined ? { dropped, event: event(target.token, v.code) } : { dropped });
     }
     try {
-      await this.pruner.report(`${this.options.provider}:${target.credential ?? target.project}`, reports);
+      const r = this.pruner.report(`${this.options.provider}:${target.credential ?? target.project}`, reports);
+      if (r) await r;
     } catch (err) {
       this.emit({ type: 'error', error: toError(err, 'the valve store failed'), at: this.now() });
     }
@@ -458,13 +470,31 @@ class Engine<M> implements Sender<M> {
     this.track(this.hookTasks, p);
   }
 
-  private track(set: Set<Promise<unknown>>, p: Promise<unknown>): void {
-    const q: Promise<unknown> = p.then(
-      () => set.delete(q),
-      () => set.delete(q),
-    );
-    set.add(q);
+  private track(tracker: Tracker, p: Promise<unknown>): void {
+    tracker.add(p);
   }
+}
+
+/** Counts running promises; `idle()` resolves when none is left. */
+class Tracker {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+  private readonly done = () => {
+    if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+  };
+
+  add(p: Promise<unknown>): void {
+    this.count++;
+    p.then(this.done, this.done);
+  }
+
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
+  }
+}
+
+function always(): boolean {
+  return true;
 }
 
 function stateOf(st: RunState): AttemptState {
