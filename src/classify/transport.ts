@@ -67,3 +67,12 @@ function codeIn(error: object): string | undefined {
   if (code === 'ERR_HTTP2_STREAM_ERROR' && typeof e.message === 'string' && e.message.includes('REFUSED_STREAM')) return 'ERR_HTTP2_REFUSED_STREAM';
   return code;
 }
+
+/**
+ * Whether an unknown code is in Node's or undici's transport vocabulary (errno `E…`, `EAI_…`,
+ * `UND_ERR_…`, `ERR_HTTP2_…`, `ERR_SOCKET_…`, `ERR_STREAM_…`, `ERR_TLS_…`): retried like the table's
+ * codes. Only asked after the provider's catalog did not know the code.
+ */
+export function looksLikeTransportCode(code: string): boolean {
+  return /^(?:E[A-Z]{3,}|EAI_[A-Z]+|(?:UND_ERR|ERR_HTTP2|ERR_SOCKET|ERR_STREAM|ERR_TLS)_[A-Z0-9_]+)$/.test(code);
+}

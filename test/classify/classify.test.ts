@@ -120,3 +120,12 @@ describe('redaction', () => {
     }
   });
 });
+
+describe('transport codes outside the table', () => {
+  it('are retried as possibly delivered, also when only the cause carries them', async () => {
+    expect(classify({ provider: 'fcm', error: Object.assign(new Error('net down'), { code: 'ENETDOWN' }) })).toMatchObject({ code: 'ENETDOWN', action: 'retry', known: false, maybeDelivered: true });
+    expect(classify({ provider: 'fcm', error: new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'EAI_FAIL' }) }), requestSent: false })).toMatchObject({ code: 'EAI_FAIL', action: 'retry', maybeDelivered: false });
+    // a provider code that merely starts with E is the catalog's
+    expectEntry(classify({ provider: 'infobip', error: { code: 'EMAIL_INVALID', message: 'Invalid email' } }), 'infobip', 'EMAIL_INVALID');
+  });
+});
