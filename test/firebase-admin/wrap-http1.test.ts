@@ -99,7 +99,7 @@ describe('wrapMessaging: send() over HTTP/1.1 (nock)', () => {
   it('a synchronous throw from firebase-admin (invalid message) is a rejected outcome, not a crash; no request', async () => {
     const h = wrap();
     const fcm = fakeFcm(() => ok());
-    const err = await h.w.send({} as Message).catch((e: unknown) => e as { code: string; outcome?: Outcome<Message> });
+    const err = (await h.w.send({} as Message).catch((e: unknown) => e)) as { code: string; outcome?: Outcome<Message> };
     expect(err.code).toBe('messaging/invalid-payload');
     expect(err.outcome?.outcome).toBe('rejected');
     await h.w.close();
@@ -110,8 +110,9 @@ describe('wrapMessaging: send() over HTTP/1.1 (nock)', () => {
   it('INVALID_ARGUMENT from code + message only (12/13 without httpResponse): bad token pruned, bad payload reported', async () => {
     const h = wrap({ polyfillHttpResponse: false });
     const fcm = fakeFcm((t) => (t === 'bad-token' ? [400, BAD_TOKEN] : [400, BAD_PAYLOAD_BODY]));
-    const a = await h.w.send({ token: 'bad-token' }).catch((e: { code: string; outcome: Outcome<Message> }) => e);
-    const b = await h.w.send({ token: 'good-token', data: { a: '1' } }).catch((e: { code: string; outcome: Outcome<Message> }) => e);
+    type Failure = { code: string; outcome: Outcome<Message> };
+    const a = (await h.w.send({ token: 'bad-token' }).catch((e: unknown) => e)) as Failure;
+    const b = (await h.w.send({ token: 'good-token', data: { a: '1' } }).catch((e: unknown) => e)) as Failure;
     expect([a.code, b.code]).toEqual(['messaging/invalid-argument', 'messaging/invalid-argument']);
     expect([a.outcome.outcome, b.outcome.outcome]).toEqual(['dropped-token', 'rejected']);
     await h.w.close();

@@ -12,7 +12,7 @@ import type { DropTokenEvent } from '../../src/engine/types.js';
 import { inspectSdk } from '../../src/firebase-admin/sdk.js';
 import { wrapMessaging, type WrapMessagingOptions, type WrappedMessaging } from '../../src/firebase-admin/index.js';
 import type { Outcome } from '../../src/types.js';
-import { BAD_PAYLOAD_BODY, startFakeFcm, type FakeFcm } from '../helpers/fake-fcm.js';
+import { BAD_PAYLOAD_BODY, BAD_TOKEN_BODY, startFakeFcm, type FakeFcm } from '../helpers/fake-fcm.js';
 import { createTestApp } from '../helpers/firebase-admin.js';
 import { startH2c } from '../helpers/h2c-server.js';
 import { redirectHttp2 } from '../../src/testing/http2-redirect.js';
@@ -79,7 +79,7 @@ describe('wrapMessaging over HTTP/2 (sendEach / sendEachForMulticast)', () => {
     f.fake.markDead('dead-1');
     f.fake.script({ route: 'fcm', token: 'busy-1', code: 'UNAVAILABLE', retryAfter: 1 });
     f.fake.script({ route: 'fcm', token: 'badpayload-1', status: 400, body: BAD_PAYLOAD_BODY, times: Infinity });
-    f.fake.script({ route: 'fcm', token: 'badtoken-1', code: 'INVALID_ARGUMENT', times: Infinity });
+    f.fake.script({ route: 'fcm', token: 'badtoken-1', status: 400, body: BAD_TOKEN_BODY, times: Infinity });
     const tokens = ['ok-1', 'dead-1', 'busy-1', 'badpayload-1', 'badtoken-1', 'ok-2'];
     const res = await h.w.sendEachForMulticast({ tokens, notification: { title: 'hi' } });
 

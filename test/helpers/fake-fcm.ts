@@ -16,6 +16,16 @@ export const BAD_PAYLOAD_BODY = {
   },
 };
 
+/** FCM's answer to a token that is not a valid registration token (FcmError only, no field violation). */
+export const BAD_TOKEN_BODY = {
+  error: {
+    code: 400,
+    message: 'The registration token is not a valid FCM registration token',
+    status: 'INVALID_ARGUMENT',
+    details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: 'INVALID_ARGUMENT' }],
+  },
+};
+
 export interface FakeFcm {
   fake: FakeProvider;
   /** HTTP/2 sessions firebase-admin opened (one per `sendEach` call). */

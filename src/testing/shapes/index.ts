@@ -100,7 +100,7 @@ export function providerError(provider: ProviderId | string, code: string, optio
     }
     const tokenReading = fcmCode.endsWith('@token');
     fcmCode = fcmCode.replace(/@token$/, '');
-    const opts = { ...options };
+    const opts: ProviderErrorOptions & { withFcmError?: boolean } = { ...options };
     // Top-level INVALID_ARGUMENT is the bad-payload reading: FCM's verbose form, an FcmError plus a BadRequest
     // naming a payload field (example 1's field). The `token` context is the bad-token reading: the FcmError
     // alone with "not a valid FCM registration token" (example 2).
