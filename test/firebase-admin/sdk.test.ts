@@ -35,6 +35,15 @@ describe('inspectSdk (the guard for the private fields pushback touches)', () =>
     expect(typeof info.handler?.buildSendResponseFromError).toBe('function');
   });
 
+  // The CI compatibility run (.ci/compat-firebase-admin.sh) sets these: a run that silently used the
+  // wrong firebase-admin copy or the wrong Node binary fails here.
+  it('runs with the firebase-admin and Node the run asked for', () => {
+    const major = process.env.PUSHBACK_EXPECT_FIREBASE_ADMIN_MAJOR ?? (process.env.PUSHBACK_FIREBASE_ADMIN_FROM ? '14' : String(SDK_MAJOR));
+    expect(String(SDK_MAJOR)).toBe(major);
+    const node = process.env.PUSHBACK_EXPECT_NODE_MAJOR ?? process.versions.node.split('.')[0];
+    expect(process.versions.node.split('.')[0]).toBe(node);
+  });
+
   it('refuses an untested major and a moved layout', () => {
     const t = createTestApp();
     apps.push(t);
