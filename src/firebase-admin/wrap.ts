@@ -1,5 +1,6 @@
 import type { App, FirebaseError } from 'firebase-admin/app';
 import type { BatchResponse, Message, Messaging, MessagingTopicManagementResponse, MulticastMessage, SendResponse } from 'firebase-admin/messaging';
+import { classify } from '../classify/index.js';
 import { createSender } from '../engine/sender.js';
 import { defaultCollapsible, defaultDeadline } from '../engine/message-fields.js';
 import type { EngineEvent, Sender, SenderOptions } from '../engine/types.js';
@@ -9,6 +10,7 @@ import { createCoalescer } from './coalesce.js';
 import { errorForOutcome, PushbackMessagingError } from './errors.js';
 import { polyfillHttpResponse } from './http-response.js';
 import { applyInnerRetry, type InnerRetryPlan, type SdkRetryMode } from './inner-retry.js';
+import { refineRefusedStreams } from './refused.js';
 import { inspectSdk, type SdkInfo } from './sdk.js';
 import { sendEachSafe } from './send-each.js';
 
@@ -162,7 +164,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
   if (options.circuit !== undefined) engineOptions.circuit = options.circuit;
   if (options.onDropToken) engineOptions.onDropToken = options.onDropToken;
   if (options.onPruneSuspended) engineOptions.onPruneSuspended = options.onPruneSuspended;
-  if (options.classify) engineOptions.classify = options.classify;
+  engineOptions.classify = refineRefusedStreams(options.classify ?? classify);
   if (options.now) engineOptions.now = options.now;
   if (options.random) engineOptions.random = options.random;
   const onFix = options.onFixRequest;
