@@ -3,7 +3,7 @@
  * server (`pushback/testing`, TLS) with `http2.connect` redirected. Every scenario counts requests at the
  * server. Retry-After values are 1 s (the header has whole seconds; the SDK's transport timers are real).
  */
-import type { Message } from 'firebase-admin/messaging';
+import type { Message, Messaging } from 'firebase-admin/messaging';
 import { setTimeout as realSleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../src/classify/index.js';
@@ -72,6 +72,9 @@ describe('wrapMessaging over HTTP/2 (sendEach / sendEachForMulticast)', () => {
     expect(res.outcomes.map((o) => (o.message as { token: string }).token)).toEqual(tokens);
     expect(f.fake.stats().requests).toBe(3);
     expect(w.sdk.retries.mode).toBe('off');
+    // Drop-in: assignable to firebase-admin's own Messaging methods (checked by tsc).
+    const asMessaging: Pick<Messaging, 'send' | 'sendEach' | 'sendEachForMulticast' | 'subscribeToTopic' | 'unsubscribeFromTopic' | 'app'> = w;
+    expect(asMessaging.app.options.projectId).toBe('demo-project');
   });
 
   it('a mixed batch: only the retryable failure is sent again, after its Retry-After; dead tokens pruned once; bad payload reported', async () => {
