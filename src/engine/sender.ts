@@ -11,7 +11,7 @@ import { createLimits, type Limits } from './limits.js';
 import { defaultCollapsible, defaultDeadline } from './message-fields.js';
 import { Pruner, type PruneReport } from './pruner.js';
 import { rateLimitScope } from './rate-limit-scope.js';
-import { redactTarget } from './redacted-target.js';
+import { redactTarget, redactVerdict } from './redacted-target.js';
 import { resolveRetryOptions } from './retry-options.js';
 import { SendError } from './send-error.js';
 import { raceAbort, Timers } from './timers.js';
@@ -63,7 +63,7 @@ class Engine<M> implements Sender<M> {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly classifier: (input: ClassifyInput) => Verdict;
-  private readonly timers = new Timers();
+  private readonly timers: Timers;
   private readonly cooldowns = new CoolDowns();
   private readonly circuit: FatalCircuit | undefined;
   private readonly refresher: CredentialRefresher;
@@ -84,6 +84,7 @@ class Engine<M> implements Sender<M> {
     this.classifier = classifier;
     this.retry = resolveRetryOptions(options.provider, options.retry);
     this.now = options.now ?? Date.now;
+    this.timers = new Timers(this.now);
     this.random = options.random ?? Math.random;
     this.circuit = options.circuit === false ? undefined : new FatalCircuit(options.circuit?.coolDownMs ?? 60_000);
     this.refresher = new CredentialRefresher(options.refreshCredential);
@@ -269,7 +270,7 @@ class Engine<M> implements Sender<M> {
       if (refreshable) st.refreshes = (st.refreshes ?? 0) + 1;
       if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
       st.verdicts.push(verdict);
-      if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict, decision, at: this.now() });
+      if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
       return { verdict, decision, target, sent: true, state: mode === 'defer' ? stateOf(st) : undefined };
     } finally {
       if (probe && verdict === undefined) this.circuit?.abandonProbe(credKey);
@@ -360,7 +361,7 @@ class Engine<M> implements Sender<M> {
   private local(st: RunState, target: Target, verdict: Verdict, decision: Decision): Step {
     st.attempt += 1;
     st.verdicts.push(verdict);
-    if (this.options.onEvent) this.emit({ type: 'attempt', attempt: st.attempt, target: redactTarget(target), verdict, decision, at: this.now() });
+    if (this.options.onEvent) this.emit({ type: 'attempt', attempt: st.attempt, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
     return { verdict, decision, target, sent: false, state: stateOf(st) };
   }
 
@@ -384,7 +385,7 @@ class Engine<M> implements Sender<M> {
 
   /** A rate-limit verdict cools its target down: the project, the topic, or the device. */
   private coolDown(target: Target, verdict: Verdict, attemptNo: number, now: number): void {
-    const scope = rateLimitScope(verdict);
+    const scope = this.options.coolDownScope ? this.options.coolDownScope(verdict, target) : rateLimitScope(verdict);
     if (!scope) return;
     const floor = retryFloorMs(verdict, this.retry);
     const ms = floor > 0 ? floor : Math.round(backoffCeiling(attemptNo, this.retry));

@@ -98,3 +98,12 @@ describe('Meizu 110010: rate limit at the top, dead pushId per target', () => {
     });
   });
 });
+
+describe('raw FCM responses given as firebase-admin', () => {
+  it('map to the SDK code the same way firebase-admin does', () => {
+    const gone = classify({ provider: 'firebase-admin', status: 404, body: { error: { code: 404, status: 'NOT_FOUND', message: 'x', details: [{ '@type': FCM_ERROR, errorCode: 'UNREGISTERED' }] } } });
+    expectEntry(gone, 'firebase-admin', 'messaging/registration-token-not-registered');
+    expectEntry(classify({ provider: 'firebase-admin', status: 400, body: JSON.stringify(tokenBody) }), 'firebase-admin', 'messaging/invalid-argument', 'token');
+    expectEntry(classify({ provider: 'firebase-admin', status: 200, body: { name: 'projects/demo/messages/1' } }), 'firebase-admin', 'ok');
+  });
+});

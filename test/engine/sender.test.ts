@@ -286,6 +286,26 @@ describe('createSender: cool-downs', () => {
     expect(cd).toBeDefined();
     expect(JSON.stringify(cd)).not.toContain(hot);
   });
+
+  it('coolDownScope can narrow a quota verdict to the device', async () => {
+    const hot = fcmToken(5);
+    let once = true;
+    const p = provider((m) => {
+      if (m.token === hot && once) {
+        once = false;
+        return fcmError(429, 'QUOTA_EXCEEDED', { 'retry-after': '70' });
+      }
+      return fcmOk();
+    });
+    const s = createSender(p.send, opts({ coolDownScope: (v) => (v.code === 'QUOTA_EXCEEDED' ? 'device' : null) }));
+    const a = s.send({ id: 1, token: hot });
+    await vi.advanceTimersByTimeAsync(0);
+    const other = await s.send({ id: 2, token: fcmToken(6) });
+    expect(other.outcome).toBe('delivered');
+    expect(p.calls.at(-1)!.at).toBe(T0); // the project was not cooled down
+    await vi.advanceTimersByTimeAsync(70_000);
+    expect((await a).outcome).toBe('delivered');
+  });
 });
 
 describe('createSender: fatal circuit and credentials', () => {
