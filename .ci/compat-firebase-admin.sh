@@ -1,29 +1,38 @@
 #!/usr/bin/env bash
-# Compatibility run of the firebase-admin adapter: its tests under Node 22 with firebase-admin 14
-# (the main run covers Node 20 with firebase-admin 13). Both come from the npm registry into .ci/compat/
-# (the `node` package ships the Node 22 binary); the tests load firebase-admin from there through
-# PUSHBACK_FIREBASE_ADMIN_FROM (test/helpers/firebase-admin.ts). Fails loudly on any mismatch.
+# Compatibility runs of the firebase-admin adapter (the main run covers firebase-admin 13 on Node 20):
+#   - firebase-admin 14 on Node 22 (.ci/compat/: the `node` package from the npm registry ships the binary)
+#   - firebase-admin 12 on the system Node 20 (.ci/compat12/)
+# Each installs from its own lock file and runs test/firebase-admin with firebase-admin resolved from
+# there through PUSHBACK_FIREBASE_ADMIN_FROM (test/helpers/firebase-admin.ts). Fails loudly on any mismatch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
-COMPAT=.ci/compat
 
-echo "compat: installing firebase-admin 14 and Node 22 into $COMPAT"
-npm ci --prefix "$COMPAT" --no-audit --no-fund --loglevel=error
-
-NODE22="$COMPAT/node_modules/node/bin/node"
-[ -x "$NODE22" ] || { echo "compat: FAILED: no Node binary at $NODE22" >&2; exit 1; }
-node_major=$("$NODE22" -p 'process.versions.node.split(".")[0]')
-fa_version=$("$NODE22" -p "JSON.parse(require('fs').readFileSync('$COMPAT/node_modules/firebase-admin/package.json','utf8')).version")
-if [ "$node_major" != 22 ] || [ "${fa_version%%.*}" != 14 ]; then
-  echo "compat: FAILED: expected Node 22 and firebase-admin 14, got Node $("$NODE22" --version) and firebase-admin $fa_version" >&2
+fail() {
+  echo "compat: FAILED: $*" >&2
   exit 1
-fi
+}
 
-echo "compat: firebase-admin $fa_version on Node $("$NODE22" --version)"
-if ! PUSHBACK_FIREBASE_ADMIN_FROM="$COMPAT" PUSHBACK_EXPECT_FIREBASE_ADMIN_MAJOR=14 PUSHBACK_EXPECT_NODE_MAJOR=22 \
-  "$NODE22" node_modules/vitest/vitest.mjs run --config test/vitest.config.ts test/firebase-admin; then
-  echo "compat: FAILED: the firebase-admin tests fail with firebase-admin $fa_version on Node $("$NODE22" --version)" >&2
-  exit 1
-fi
-echo "compat: passed in $(($(date +%s) - started)) s"
+# run_compat DIR NODE_BINARY EXPECTED_FIREBASE_ADMIN_MAJOR EXPECTED_NODE_MAJOR
+run_compat() {
+  local dir=$1 node_bin=$2 fa_major=$3 node_major=$4 t0 fa_version actual_node
+  t0=$(date +%s)
+  echo "compat: installing $dir"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  [ -x "$node_bin" ] || node_bin=$(command -v "$node_bin" || true)
+  [ -n "$node_bin" ] && [ -x "$node_bin" ] || fail "no Node binary for $dir"
+  actual_node=$("$node_bin" -p 'process.versions.node')
+  fa_version=$("$node_bin" -p "JSON.parse(require('fs').readFileSync('$dir/node_modules/firebase-admin/package.json','utf8')).version")
+  if [ "${actual_node%%.*}" != "$node_major" ] || [ "${fa_version%%.*}" != "$fa_major" ]; then
+    fail "expected firebase-admin $fa_major on Node $node_major, got firebase-admin $fa_version on Node $actual_node"
+  fi
+  echo "compat: firebase-admin $fa_version on Node $actual_node"
+  PUSHBACK_FIREBASE_ADMIN_FROM="$dir" PUSHBACK_EXPECT_FIREBASE_ADMIN_MAJOR="$fa_major" PUSHBACK_EXPECT_NODE_MAJOR="$node_major" \
+    "$node_bin" node_modules/vitest/vitest.mjs run --config test/vitest.config.ts test/firebase-admin \
+    || fail "the firebase-admin tests fail with firebase-admin $fa_version on Node $actual_node"
+  echo "compat: firebase-admin $fa_version on Node $actual_node passed in $(($(date +%s) - t0)) s"
+}
+
+run_compat .ci/compat .ci/compat/node_modules/node/bin/node 14 22
+run_compat .ci/compat12 node 12 20
+echo "compat: all passed in $(($(date +%s) - started)) s"

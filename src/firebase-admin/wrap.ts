@@ -56,6 +56,10 @@ export interface WrapMessagingOptions
   onFatal?: (outcome: Outcome<Message>) => unknown;
   /** Override the version detected from the instance (e.g. when firebase-admin is bundled). */
   sdkVersion?: string;
+  /** Transport of `sendEach*`: `auto` (default) switches to firebase-admin's legacy HTTP/1.1 transport on
+   * 12.3 to 13.2, where an HTTP/2 session failure crashes the process, and leaves HTTP/2 elsewhere;
+   * `http1` always switches; `http2` never does. */
+  transport?: 'auto' | 'http1' | 'http2';
 }
 
 export interface WrappedMessaging extends MessagingLike {
@@ -68,8 +72,8 @@ export interface WrappedMessaging extends MessagingLike {
   readonly app: App;
   /** The wrapped firebase-admin instance. */
   readonly messaging: Messaging;
-  /** What was detected and what was done about the SDK's own retries. */
-  readonly sdk: SdkInfo & { retries: Omit<InnerRetryPlan, 'restore'> };
+  /** What was detected, what was done about the SDK's own retries, and the transport of `sendEach*`. */
+  readonly sdk: SdkInfo & { retries: Omit<InnerRetryPlan, 'restore'>; transport: 'http1' | 'http2' };
   /** The engine behind the wrapper (reset the circuit, release the quarantine, flush). */
   readonly sender: Sender<Envelope>;
   /** Same as firebase-admin's (deprecated there): HTTP/1.1 for `sendEach*`. */
@@ -104,6 +108,10 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
   const budget = options.retry?.maxAttempts ?? 5;
   const plan = applyInnerRetry(info, options.sdkRetries ?? 'auto', budget);
   const removePolyfill = options.polyfillHttpResponse === false ? () => {} : polyfillHttpResponse(info);
+  const transport = options.transport ?? 'auto';
+  const legacy = transport === 'http1' || (transport === 'auto' && info.sessionFailureCrashes);
+  if (legacy) messaging.enableLegacyHttpTransport();
+  let transportNow: 'http1' | 'http2' = legacy || (messaging as unknown as { useLegacyTransport?: boolean }).useLegacyTransport === true ? 'http1' : 'http2';
   const project = options.projectId ?? messaging.app?.options?.projectId ?? 'firebase';
   const credential = options.credentialId ?? `firebase-admin:${project}`;
   const batchSize = Math.max(1, Math.min(FCM_MAX_BATCH_SIZE, options.batchSize ?? FCM_MAX_BATCH_SIZE));
@@ -221,7 +229,9 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
   return {
     app: messaging.app,
     messaging,
-    sdk: { ...info, retries },
+    get sdk() {
+      return { ...info, retries, transport: transportNow };
+    },
     sender,
     async send(message: Message, dryRun?: boolean): Promise<string> {
       const env: Envelope = { route: 'send', message, dryRun: dryRun === true };
@@ -240,6 +250,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     unsubscribeFromTopic: (tokens, topic) => topicCall('unsubscribe', tokens, topic),
     enableLegacyHttpTransport() {
       messaging.enableLegacyHttpTransport();
+      transportNow = 'http1';
     },
     async close() {
       coalescer.flushAll();

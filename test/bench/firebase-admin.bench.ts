@@ -48,7 +48,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
   const rawApp = initializeApp({ credential, projectId: 'bench' }, 'bench-raw');
   const wrappedApp = initializeApp({ credential, projectId: 'bench' }, 'bench-wrapped');
   const raw = getMessaging(rawApp);
-  const wrapped = wrapMessaging(getMessaging(wrappedApp), { maxConcurrentBatches: IN_FLIGHT, prune: { valve: false } });
+  const wrapped = wrapMessaging(getMessaging(wrappedApp), { transport: 'http2', maxConcurrentBatches: IN_FLIGHT, prune: { valve: false } });
   const perRound = quick ? 2_000 : 10_000;
   const rounds = quick ? 3 : 5;
   const tokens = Array.from({ length: perRound }, (_, i) => `bench-token-${i.toString(36).padStart(8, '0')}-${'z'.repeat(120)}`);

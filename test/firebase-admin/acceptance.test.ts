@@ -5,6 +5,7 @@
  * and the hooks.
  */
 import type { Message } from 'firebase-admin/messaging';
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DropTokenEvent } from '../../src/engine/types.js';
 import { wrapMessaging } from '../../src/firebase-admin/index.js';
@@ -17,9 +18,11 @@ const RETRY_AFTER_S = 1;
 
 let f: FakeFcm;
 beforeAll(async () => {
+  nock.disableNetConnect(); // safety net: nothing may leave the machine
   f = await startFakeFcm();
 });
 afterAll(async () => {
+  nock.enableNetConnect();
   await f.close();
 });
 
@@ -49,6 +52,7 @@ describe('acceptance: 10,000-token multicast with dead tokens, 503s and bad payl
     const dropped: DropTokenEvent[] = [];
     const fixes: Outcome<Message>[] = [];
     const w = wrapMessaging(t.messaging, {
+      transport: 'http2',
       retry: { minDelayMs: 0, initialDelayMs: 5, maxDelayMs: 40 },
       onDropToken: (batch) => void dropped.push(...batch),
       onFixRequest: (o) => void fixes.push(o),

@@ -13,6 +13,7 @@ import { inspectSdk } from '../../src/firebase-admin/sdk.js';
 import { wrapMessaging, type WrapMessagingOptions, type WrappedMessaging } from '../../src/firebase-admin/index.js';
 import type { Outcome } from '../../src/types.js';
 import { BAD_PAYLOAD_BODY, BAD_TOKEN_BODY, startFakeFcm, type FakeFcm } from '../helpers/fake-fcm.js';
+import nock from 'nock';
 import { createTestApp } from '../helpers/firebase-admin.js';
 import { startH2c } from '../helpers/h2c-server.js';
 import { redirectHttp2 } from '../../src/testing/http2-redirect.js';
@@ -22,9 +23,12 @@ const FAST = { minDelayMs: 0, initialDelayMs: 5, maxDelayMs: 40 };
 
 let f: FakeFcm;
 beforeAll(async () => {
+  // Safety net: nothing may leave the machine (HTTP/1.1 goes through nock's interceptor).
+  nock.disableNetConnect();
   f = await startFakeFcm();
 });
 afterAll(async () => {
+  nock.enableNetConnect();
   await f.close();
 });
 const cleanups: (() => Promise<void>)[] = [];
@@ -44,6 +48,7 @@ function wrap(options: WrapMessagingOptions = {}, projectId = 'demo-project'): H
   const t = createTestApp(projectId);
   const h: Harness = { w: undefined as unknown as WrappedMessaging, dropped: [], fixes: [], fatals: [] };
   h.w = wrapMessaging(t.messaging, {
+    transport: 'http2',
     retry: { ...FAST, ...options.retry },
     prune: { flushMs: 5, ...options.prune },
     onDropToken: (batch) => void h.dropped.push(...batch),
@@ -117,7 +122,7 @@ describe('wrapMessaging over HTTP/2 (sendEach / sendEachForMulticast)', () => {
     const t = createTestApp();
     // The SDK sleeps 1, 2, 4 s between its own retries: zero its backoff factor (count unchanged).
     for (const c of inspectSdk(t.messaging).retryClients ?? []) if (c.retry) c.retry.backOffFactor = 0;
-    const w = wrapMessaging(t.messaging, { sdkRetries: 'keep', retry: { ...FAST, maxAttempts: 10 } });
+    const w = wrapMessaging(t.messaging, { sdkRetries: 'keep', transport: 'http2', retry: { ...FAST, maxAttempts: 10 } });
     cleanups.push(async () => {
       await w.close();
       await t.close();
@@ -201,7 +206,40 @@ describe('wrapMessaging over HTTP/2 (sendEach / sendEachForMulticast)', () => {
 
   // On a local TLS server, a GOAWAY with firebase-admin in the same process crashes Node 20.20 natively
   // ("corrupted size vs. prev_size"); the same exchange over h2c does not, so this scenario uses h2c.
-  it('an HTTP/2 session failure (GOAWAY) mid-batch: what succeeded is kept, only the failed messages are sent again', async () => {
+  it('12.3 to 13.2 (a session failure crashes the process there): the default transport is HTTP/1.1', async () => {
+    const t = createTestApp();
+    const info = inspectSdk(t.messaging);
+    const w = wrapMessaging(t.messaging, { retry: FAST });
+    cleanups.push(async () => {
+      await w.close();
+      await t.close();
+    });
+    expect(w.sdk.transport).toBe(info.sessionFailureCrashes ? 'http1' : 'http2');
+    const h1 = nock('https://fcm.googleapis.com:443').post('/v1/projects/demo-project/messages:send').times(2).reply(200, { name: 'projects/demo-project/messages/h1' });
+    const sessions = f.sessions();
+    const res = await w.sendEach([{ token: 'tr-1' }, { token: 'tr-2' }]);
+    expect(res.successCount).toBe(2);
+    if (info.sessionFailureCrashes) {
+      expect(h1.isDone()).toBe(true);
+      expect(f.sessions()).toBe(sessions);
+    } else {
+      expect(h1.isDone()).toBe(false);
+      expect(hits('tr-1')).toHaveLength(1);
+    }
+    nock.cleanAll();
+  });
+
+  it('an HTTP/2 session failure (GOAWAY) mid-batch: what succeeded is kept, only the failed messages are sent again (13.3+: pendingBatchResponse; 14: per-message errors)', async () => {
+    const probe = createTestApp();
+    cleanups.push(() => probe.close());
+    if (inspectSdk(probe.messaging).sessionFailureCrashes) {
+      // This firebase-admin throws inside its session listener, so the process would crash (#2789): on
+      // such versions the wrapper's default keeps sendEach off HTTP/2 (exercised by the test above).
+      const w = wrapMessaging(probe.messaging);
+      cleanups.push(() => w.close());
+      expect(w.sdk.transport).toBe('http1');
+      return;
+    }
     let cut = false;
     const server = await startH2c((req) => {
       if ((req.body as { message: { token: string } }).message.token === 's-20' && !cut) {
