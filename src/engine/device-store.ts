@@ -43,6 +43,8 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   private wide = false;
   private epoch = NaN;
   private lastWindows: Windows | undefined;
+  /** Scratch: the current window number of each window, for one reserve call. */
+  private nos = new Float64Array(8);
   private keyA = new Uint32Array(MIN_CAPACITY);
   private keyB = new Uint32Array(MIN_CAPACITY);
   private win = new Uint32Array(0);
@@ -88,19 +90,21 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
 
   private reserveAt(slot: number, windows: Windows, now: number): number {
     const W = this.w;
+    const base = slot * W;
     let wait = 0;
     for (let i = 0; i < W; i++) {
       const no = this.windowNo(this.perMs[i]!, now);
-      const c = this.win[slot * W + i] === no ? this.cnt[slot * W + i]! : 0;
-      if (c >= windows[i]!.count) wait = Math.max(wait, this.untilNext(this.perMs[i]!, now));
+      this.nos[i] = no;
+      if (this.win[base + i] === no && this.cnt[base + i]! >= windows[i]!.count) {
+        wait = Math.max(wait, this.untilNext(this.perMs[i]!, now));
+      }
     }
     if (wait > 0) return wait;
     for (let i = 0; i < W; i++) {
-      const no = this.windowNo(this.perMs[i]!, now);
-      const j = slot * W + i;
-      if (this.win[j] === no) this.cnt[j]!++;
+      const j = base + i;
+      if (this.win[j] === this.nos[i]) this.cnt[j]!++;
       else {
-        this.win[j] = no;
+        this.win[j] = this.nos[i]!;
         this.cnt[j] = 1;
       }
     }
@@ -158,6 +162,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   /** New window layout: counters restart (the windows changed, old counts mean nothing). */
   private layout(windows: Windows): void {
     this.w = windows.length;
+    if (this.nos.length < this.w) this.nos = new Float64Array(this.w);
     this.perMs = windows.map((x) => x.perMs);
     this.wide = windows.some((x) => x.count > 0xffff);
     this.used = 0;

@@ -7,6 +7,7 @@ import { CredentialRefresher } from './credential-refresh.js';
 import { FatalCircuit } from './circuit.js';
 import { decide, retryFloorMs } from './decide.js';
 import { defaultClassify } from './default-classifier.js';
+import { MemoryDeviceCounterStore } from './device-store.js';
 import { createLimits, type Limits } from './limits.js';
 import { defaultCollapsible, defaultDeadline } from './message-fields.js';
 import { Pruner, type PruneReport } from './pruner.js';
@@ -27,6 +28,10 @@ import type {
   SenderOptions,
   StepResult,
 } from './types.js';
+
+const NOT_DROPPED: PruneReport = Object.freeze({ dropped: false });
+const NOT_DROPPED_ONE: readonly PruneReport[] = Object.freeze([NOT_DROPPED]);
+const DROPPED_ONE: readonly PruneReport[] = Object.freeze([Object.freeze({ dropped: true })]);
 
 /** The signal handed to send functions when the caller gave none. */
 const NEVER: AbortSignal = new AbortController().signal;
@@ -219,8 +224,10 @@ class Engine<M> implements Sender<M> {
 
     let verdict: Verdict | undefined;
     try {
-      const waited = await this.beforeSend(target, st, deadline, signal, mode);
-      if (waited) return waited;
+      if (!this.admitNow(target, signal)) {
+        const waited = await this.beforeSend(target, st, deadline, signal, mode);
+        if (waited) return waited;
+      }
       const attemptNo = st.attempt + 1;
       const generation = this.refresher.generation;
       let value: unknown;
@@ -328,6 +335,28 @@ class Engine<M> implements Sender<M> {
     }
   }
 
+  /**
+   * The common case without a single await: no cool-down, a free slot, leased permits and a synchronous
+   * device store under its limit. Takes its side effects only once all of them are certain; otherwise
+   * takes none and `beforeSend` does the full job.
+   */
+  private admitNow(target: Target, signal: AbortSignal | undefined): boolean {
+    const l = this.limits;
+    if (this.cooldowns.size !== 0 || signal?.aborted || !l.concurrency.available) return false;
+    if (!l.project.canAdmitNow(target.project)) return false;
+    if (target.topic !== undefined && !l.topic.canAdmitNow(target.topic)) return false;
+    if (target.token !== undefined && l.deviceWindows.length > 0) {
+      if (!(l.deviceStore instanceof MemoryDeviceCounterStore)) return false;
+      if (l.deviceStore.reserve(target.token, l.deviceWindows, this.now()) !== 0) return false; // a wait counts nothing
+    }
+    // Both admissions are certain (peeked above); should a lease expire in between, the late job still
+    // takes its permit from the window, so the rate is never exceeded.
+    if (target.topic !== undefined) l.topic.admit(target.topic)?.catch(ignore);
+    l.project.admit(target.project)?.catch(ignore);
+    l.concurrency.acquire();
+    return true;
+  }
+
   /** When the latest cool-down of the target's project, topic or device ends (0: none). */
   private coolingUntil(target: Target, now: number): number {
     return this.cooldowns.size === 0 ? 0 : this.cooldowns.latest(coolKeys(target), now);
@@ -427,29 +456,30 @@ class Engine<M> implements Sender<M> {
   }
 
   private async prune(target: Target, v: Verdict, outcome: Outcome<M>, at: number): Promise<void> {
-    const reports: PruneReport[] = [];
-    const event = (token: string, code: string): DropTokenEvent => {
-      const e: DropTokenEvent = { token, provider: this.options.provider, code, verdict: v, at };
-      if (v.tokenInvalidSince !== undefined) e.invalidSince = v.tokenInvalidSince;
-      return e;
-    };
-    const perToken = v.tokens ? Object.keys(v.tokens) : [];
-    if (perToken.length > 0) {
-      for (const token of perToken) {
-        const tv = v.tokens![token]!;
+    let reports: readonly PruneReport[];
+    if (v.tokens) {
+      const list: PruneReport[] = [];
+      for (const token of Object.keys(v.tokens)) {
+        const tv = v.tokens[token]!;
         const dropped = tv.action === 'drop-token';
-        reports.push(dropped ? { dropped, event: event(token, tv.code) } : { dropped });
+        list.push(dropped ? { dropped, event: this.dropEvent(token, tv.code, v, at) } : NOT_DROPPED);
       }
-    } else {
-      const dropped = outcome.outcome === 'dropped-token';
-      reports.push(dropped && target.token !== undefined ? { dropped, event: event(target.token, v.code) } : { dropped });
-    }
+      reports = list;
+    } else if (outcome.outcome === 'dropped-token' && target.token !== undefined) {
+      reports = [{ dropped: true, event: this.dropEvent(target.token, v.code, v, at) }];
+    } else reports = outcome.outcome === 'dropped-token' ? DROPPED_ONE : NOT_DROPPED_ONE;
     try {
       const r = this.pruner.report(`${this.options.provider}:${target.credential ?? target.project}`, reports);
       if (r) await r;
     } catch (err) {
       this.emit({ type: 'error', error: toError(err, 'the valve store failed'), at: this.now() });
     }
+  }
+
+  private dropEvent(token: string, code: string, v: Verdict, at: number): DropTokenEvent {
+    const e: DropTokenEvent = { token, provider: this.options.provider, code, verdict: v, at };
+    if (v.tokenInvalidSince !== undefined) e.invalidSince = v.tokenInvalidSince;
+    return e;
   }
 
   // ---- plumbing ------------------------------------------------------------------------------
@@ -493,6 +523,8 @@ class Tracker {
     return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
   }
 }
+
+function ignore(): void {}
 
 function always(): boolean {
   return true;
