@@ -59,14 +59,16 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     await rawMulticast(raw, tokens.slice(0, 1000));
     await wrapped.sendEachForMulticast({ tokens: tokens.slice(0, 1000), data: { k: 'v' } });
     for (let r = 0; r < rounds; r++) {
+      const s0 = redirect.sessions;
       let t = performance.now();
       const okRaw = await rawMulticast(raw, tokens);
       rawRates.push(perRound / ((performance.now() - t) / 1000));
+      const s1 = redirect.sessions;
       t = performance.now();
       const res = await wrapped.sendEachForMulticast({ tokens, data: { k: 'v' } });
       wrappedRates.push(perRound / ((performance.now() - t) / 1000));
       if (okRaw !== perRound || res.successCount !== perRound) throw new Error(`round ${r}: raw ${okRaw}, wrapped ${res.successCount} of ${perRound} delivered`);
-      log(`  round ${r + 1}: raw ${Math.round(rawRates[r]!)} msg/s, wrapped ${Math.round(wrappedRates[r]!)} msg/s`);
+      log(`  round ${r + 1}: raw ${Math.round(rawRates[r]!)} msg/s (${s1 - s0} calls), wrapped ${Math.round(wrappedRates[r]!)} msg/s (${redirect.sessions - s1} calls)`);
     }
   } finally {
     await wrapped.close();
