@@ -181,6 +181,40 @@ describe('wrapMessaging: topic subscriptions (nock)', () => {
     expect(h.dropped.map((d) => d.token).sort()).toEqual(['t-bad', 't-dead']);
   });
 
+  it('more than 1,000 tokens (firebase-admin refuses them) are split and merged with global indices', async () => {
+    const h = wrap();
+    const tokens = Array.from({ length: 1500 }, (_, i) => `many-${i}`);
+    const deadIdx = new Set([3, 1200, 1499]);
+    let calls = 0;
+    if (SDK_MAJOR >= 14) {
+      h.w.enableLegacyHttpTransport();
+      nock(FCM)
+        .persist()
+        .post(/\/v1\/projects\/demo-project\/registrations\/.*\/topicSubscriptions/)
+        .reply((uri) => {
+          calls++;
+          const i = Number(/many-(\d+)/.exec(decodeURIComponent(uri))?.[1]);
+          return deadIdx.has(i) ? [404, fcmError(404, 'NOT_FOUND', 'Requested entity was not found.'), json] : [200, {}, json];
+        });
+    } else {
+      nock('https://iid.googleapis.com:443')
+        .persist()
+        .post('/iid/v1:batchAdd')
+        .reply((_uri, body) => {
+          calls++;
+          const sent = (body as { registration_tokens: string[] }).registration_tokens;
+          expect(sent.length).toBeLessThanOrEqual(1000);
+          return [200, { results: sent.map((t) => (deadIdx.has(Number(t.slice(5))) ? { error: 'NOT_FOUND' } : {})) }, json];
+        });
+    }
+    const res = await h.w.subscribeToTopic(tokens, '/topics/many');
+    expect(res.failureCount).toBe(3);
+    expect(res.errors.map((e) => e.index)).toEqual([3, 1200, 1499]);
+    expect(calls).toBe(SDK_MAJOR >= 14 ? 1500 : 2);
+    await h.w.close();
+    expect(h.dropped.map((d) => d.token).sort()).toEqual(['many-1200', 'many-1499', 'many-3']);
+  });
+
   it('invalid arguments reject like firebase-admin does, without a request', async () => {
     const { w } = wrap();
     await expect(w.unsubscribeFromTopic([], 'news')).rejects.toMatchObject({ code: 'messaging/invalid-argument' });
