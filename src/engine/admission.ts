@@ -70,6 +70,13 @@ export class Admission {
     return this.groups.length > 0;
   }
 
+  /** Whether one message to `key` can be admitted right now without waiting (no windows, or a live lease). */
+  canAdmitNow(key: string): boolean {
+    if (this.groups.length === 0) return true;
+    const lease = this.leases.get(key);
+    return lease !== undefined && lease.permits > 0 && Date.now() < lease.expiresAt;
+  }
+
   /** Resolves when one message to `key` is admitted by every window; `null` when admitted at once. */
   admit(key: string, signal?: AbortSignal): Promise<void> | null {
     if (this.groups.length === 0) return null;

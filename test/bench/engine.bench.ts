@@ -43,8 +43,12 @@ async function startServer(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
+/** Process CPU (user + system, µs) per message of the last run: less sensitive to a busy machine than wall time. */
+let lastCpuUsPerMsg = 0;
+
 async function rawRun(pool: Pool, n: number): Promise<number> {
   let next = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -55,7 +59,10 @@ async function rawRun(pool: Pool, n: number): Promise<number> {
       }
     }),
   );
-  return n / ((performance.now() - t0) / 1000);
+  const rate = n / ((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  lastCpuUsPerMsg = (c.user + c.system) / n;
+  return rate;
 }
 
 async function engineRun(pool: Pool, n: number, offset: number): Promise<number> {
@@ -74,6 +81,7 @@ async function engineRun(pool: Pool, n: number, offset: number): Promise<number>
   );
   const messages = Array.from({ length: n }, (_, i) => ({ token: token(offset + i) }));
   let bad = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   // The same concurrency as the raw loop: CONCURRENCY messages outstanding, each completion starts the next.
   await new Promise<void>((resolve, reject) => {
@@ -94,6 +102,8 @@ async function engineRun(pool: Pool, n: number, offset: number): Promise<number>
     top();
   });
   const rate = n / ((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  lastCpuUsPerMsg = (c.user + c.system) / n;
   await sender.close();
   if (bad) throw new Error(`${bad} engine sends were not delivered`);
   return rate;
@@ -137,9 +147,13 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     await engineRun(pool, quick ? 1000 : 3000, 10_000_000);
     const raw: number[] = [];
     const eng: number[] = [];
+    const rawCpu: number[] = [];
+    const engCpu: number[] = [];
     for (let r = 0; r < rounds; r++) {
       raw.push(await rawRun(pool, n));
+      rawCpu.push(lastCpuUsPerMsg);
       eng.push(await engineRun(pool, n, r * n));
+      engCpu.push(lastCpuUsPerMsg);
       log(`  round ${r + 1}: raw ${Math.round(raw[r]!)} msgs/s, engine ${Math.round(eng[r]!)} msgs/s`);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -156,6 +170,9 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       'engine.enginePerSec': Math.round(engRate),
       'engine.overheadRatio': Number(ratio.toFixed(3)),
       'engine.concurrency': CONCURRENCY,
+      // CPU per message of the whole process (client, engine and the loopback server it hosts).
+      'engine.rawCpuUsPerMsg': Number(median(rawCpu).toFixed(1)),
+      'engine.engineCpuUsPerMsg': Number(median(engCpu).toFixed(1)),
       'limiter.admissionPerSec': Math.round(admission),
       'limiter.bytesPerTarget': Number(mem.bytes.toFixed(1)),
     };
