@@ -20,3 +20,4 @@ export {
   SendError,
   PruneHookError,
 } from './engine/index.js';
+export * from './classify/index.js';
