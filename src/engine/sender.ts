@@ -145,6 +145,16 @@ class Engine<M> implements Sender<M> {
     return this.pruner.flush();
   }
 
+  coolDownUntil(target: { project: string; topic?: string; token?: string }, untilMs: number): void {
+    const [key, shown] =
+      target.token !== undefined
+        ? [`d:${target.token}`, `device:${redactToken(target.token)}`]
+        : target.topic !== undefined
+          ? [`t:${target.topic}`, `topic:${target.topic}`]
+          : [`p:${target.project}`, `project:${target.project}`];
+    if (this.cooldowns.set(key, untilMs)) this.emit({ type: 'cool-down', key: shown, untilMs, at: this.now() });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     while (this.active.size > 0) await Promise.allSettled([...this.active]);
