@@ -9,7 +9,7 @@
  * was due then is counted as attempted once per lost run and flagged maybe-delivered: a crash never gives
  * a message its retry budget back, and its deadline stays tied to its first attempt.
  */
-import type { Decision } from '../engine/types.js';
+import type { AttemptState, Decision } from '../engine/types.js';
 import type { OutcomeKind, Verdict } from '../types.js';
 
 /** A terminal outcome as a job returns it: `Outcome` without the message (the job data holds it). */
@@ -37,6 +37,11 @@ export interface MessageProgress {
   /** Earliest next attempt, ms since epoch. */
   notBefore?: number;
   previousDelayMs?: number;
+  /** Credential refreshes made for this message (the engine retries a refreshable verdict once). */
+  refreshes?: number;
+  /** When the message stops being worth sending (ms since epoch), from its TTL/expiration counted from
+   * the enqueue time; `null` when it has none. Fixed at the first run. */
+  deadline?: number | null;
   /** Verdicts of the attempts made (without per-token maps). */
   verdicts: Verdict[];
   crashedAttempts?: number;
@@ -120,23 +125,46 @@ export function storableVerdict(v: Verdict): Verdict {
   return rest;
 }
 
-/** Records one attempt's verdict and decision for message `index`. Mutates `progress`. */
+/** The engine state to pass to `sender.attempt` for message `index`. */
+export function attemptStateOf(progress: JobProgress, index: number, now: number): AttemptState {
+  const m = progress.messages[index]!;
+  const st: AttemptState = { attempt: m.attempt, startedAt: m.startedAt ?? now };
+  if (m.previousDelayMs !== undefined) st.previousDelayMs = m.previousDelayMs;
+  if (m.refreshes !== undefined) st.refreshes = m.refreshes;
+  return st;
+}
+
+/**
+ * Records one `sender.attempt` result for message `index`. The engine's returned state is authoritative:
+ * a step that made no request and counts no attempt (a deferral while the target cools down, code
+ * `PUSHBACK_WAIT`) leaves the attempt count and the verdict list alone. Mutates `progress`.
+ */
 export function recordStep(
   progress: JobProgress,
   index: number,
-  step: { verdict: Verdict; decision: Decision },
+  step: { verdict: Verdict; decision: Decision; state?: AttemptState },
   ctx: { now: number; startedAt: number; id?: string },
 ): MessageProgress {
   const m = progress.messages[index]!;
-  m.attempt += 1;
-  m.startedAt ??= ctx.startedAt;
-  m.verdicts.push(storableVerdict(step.verdict));
+  const before = m.attempt;
+  if (step.state) {
+    m.attempt = Math.max(m.attempt, step.state.attempt);
+    if (step.state.refreshes !== undefined) m.refreshes = step.state.refreshes;
+  } else if (step.verdict.code !== 'PUSHBACK_WAIT') {
+    m.attempt += 1;
+  }
+  const attempted = m.attempt > before;
+  if (attempted) {
+    m.startedAt ??= ctx.startedAt;
+    m.verdicts.push(storableVerdict(step.verdict));
+  }
   if (step.decision.kind === 'retry') {
     m.notBefore = ctx.now + step.decision.delayMs;
-    m.previousDelayMs = step.decision.delayMs;
+    if (attempted) m.previousDelayMs = step.decision.delayMs;
     return m;
   }
   const d = step.decision;
+  m.startedAt ??= ctx.startedAt;
   m.outcome = {
     outcome: d.outcome,
     index,
@@ -146,23 +174,29 @@ export function recordStep(
     ...(step.verdict.messageId !== undefined && d.outcome === 'delivered' ? { messageId: step.verdict.messageId } : {}),
     ...(step.verdict.maybeDelivered ? { maybeDelivered: true } : {}),
     ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}),
-    elapsedMs: Math.max(0, ctx.now - (m.startedAt ?? ctx.now)),
+    elapsedMs: Math.max(0, ctx.now - m.startedAt),
     ...(m.crashedAttempts ? { crashedAttempts: m.crashedAttempts } : {}),
   };
   delete m.notBefore;
   return m;
 }
 
-/** Ends a message without an attempt (e.g. its crashed attempt may have been delivered and may not be retried). */
-export function finishWithout(progress: JobProgress, index: number, outcome: OutcomeKind, ctx: { now: number; id?: string }): void {
+/** Ends a message without a request (past its deadline, out of attempts after a crash...): the closing
+ * verdict is local (`PUSHBACK_EXPIRED`, `PUSHBACK_GAVE_UP`) and says why. */
+export function finishWithout(
+  progress: JobProgress,
+  index: number,
+  outcome: OutcomeKind,
+  ctx: { now: number; id?: string; reason: string; maybeDelivered?: boolean; provider: Verdict['provider'] },
+): void {
   const m = progress.messages[index]!;
   m.outcome = {
     outcome,
     index,
     ...(ctx.id !== undefined ? { id: ctx.id } : {}),
     attempts: m.attempt,
-    verdicts: m.verdicts,
-    maybeDelivered: true,
+    verdicts: [...m.verdicts, { provider: ctx.provider, code: `PUSHBACK_${outcome.toUpperCase().replace('-', '_')}`, action: 'retry', retryAfterMs: null, known: false, reason: ctx.reason }],
+    ...(ctx.maybeDelivered ? { maybeDelivered: true } : {}),
     elapsedMs: Math.max(0, ctx.now - (m.startedAt ?? ctx.now)),
     ...(m.crashedAttempts ? { crashedAttempts: m.crashedAttempts } : {}),
   };
