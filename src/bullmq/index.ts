@@ -1,6 +1,6 @@
 /**
  * `pushback/bullmq`: queue workers and distributed limits on Redis. Needs the optional peer dependencies
- * `bullmq` (>= 5) and `ioredis` (>= 5), and Redis >= 6.2.
+ * `bullmq` (>= 6) and `ioredis` (>= 5), and Redis >= 6.2.
  */
 export { createProcessor, PushbackUnrecoverableError, type JobResult, type ProcessorOptions, type RunInfo } from './processor.js';
 export { createPushbackWorker, MANUAL_RATE_LIMITER, type PushbackWorker, type PushbackWorkerOptions } from './worker.js';
