@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/types.js';
-import { beginRun, finishWithout, loadProgress, nextWake, outcomesOf, recordStep, storableVerdict } from '../../src/bullmq/job-progress.js';
+import { attemptStateOf, beginRun, finishWithout, loadProgress, nextWake, outcomesOf, recordStep, storableVerdict } from '../../src/bullmq/job-progress.js';
 
 const v = (over: Partial<Verdict> = {}): Verdict => ({ provider: 'fcm', code: 'UNAVAILABLE', action: 'retry', retryAfterMs: null, known: true, reason: 'x', ...over });
 const T = 1_800_000_000_000;
@@ -66,13 +66,36 @@ describe('job progress', () => {
     expect(again.failed).toBeUndefined();
   });
 
+  it('takes the engine state as authoritative: a deferral (PUSHBACK_WAIT) is not an attempt', () => {
+    const p = loadProgress(undefined, 1);
+    beginRun(p, { attemptsStarted: 1, now: T, enqueuedAt: T });
+    recordStep(p, 0, { verdict: v({ code: 'PUSHBACK_WAIT' }), decision: { kind: 'retry', delayMs: 300, reason: '' }, state: { attempt: 0, startedAt: T } }, { now: T, startedAt: T });
+    expect(p.messages[0]).toMatchObject({ attempt: 0, verdicts: [], notBefore: T + 300 });
+    expect(p.messages[0]!.previousDelayMs).toBeUndefined();
+    expect(attemptStateOf(p, 0, T + 300)).toEqual({ attempt: 0, startedAt: T + 300 });
+    recordStep(p, 0, { verdict: v(), decision: { kind: 'retry', delayMs: 800, reason: '' }, state: { attempt: 1, startedAt: T + 300, previousDelayMs: 800, refreshes: 1 } }, { now: T + 310, startedAt: T + 300 });
+    expect(p.messages[0]).toMatchObject({ attempt: 1, startedAt: T + 300, notBefore: T + 1_110, previousDelayMs: 800, refreshes: 1 });
+    expect(attemptStateOf(p, 0, T + 2_000)).toEqual({ attempt: 1, startedAt: T + 300, previousDelayMs: 800, refreshes: 1 });
+  });
+
   it('stores verdicts without raw per-token maps, and ends a message without an attempt', () => {
     const withTokens = v({ tokens: { 'raw-token-abc': { action: 'drop-token', code: 'UNREGISTERED' } } });
     expect(JSON.stringify(storableVerdict(withTokens))).not.toContain('raw-token-abc');
     const p = loadProgress(undefined, 1);
     beginRun(p, { attemptsStarted: 2, now: T, enqueuedAt: T });
-    finishWithout(p, 0, 'gave-up', { now: T + 5, id: 'order-1' });
-    expect(outcomesOf(p)).toEqual([{ outcome: 'gave-up', index: 0, id: 'order-1', attempts: 1, verdicts: [], maybeDelivered: true, elapsedMs: 5, crashedAttempts: 1 }]);
+    finishWithout(p, 0, 'gave-up', { now: T + 5, id: 'order-1', reason: 'lost in a crash', provider: 'fcm', maybeDelivered: true });
+    expect(outcomesOf(p)).toEqual([
+      {
+        outcome: 'gave-up',
+        index: 0,
+        id: 'order-1',
+        attempts: 1,
+        verdicts: [{ provider: 'fcm', code: 'PUSHBACK_GAVE_UP', action: 'retry', retryAfterMs: null, known: false, reason: 'lost in a crash' }],
+        maybeDelivered: true,
+        elapsedMs: 5,
+        crashedAttempts: 1,
+      },
+    ]);
     expect(() => outcomesOf(loadProgress(undefined, 1))).toThrow(/no outcome/);
   });
 });
