@@ -58,6 +58,10 @@ export interface RedisLimitsOptions {
   connection: Bottleneck.IORedisConnection;
   /** Kept for the limiter's keys after its last use, ms; bottleneck's Group `timeout`. Default 5 minutes. */
   idleMs?: number;
+  /** How often each limiter polls Redis, ms (bottleneck's `heartbeatInterval`, default there 5000). A
+   * limiter waiting for its reservoir to refill only notices the refill on a heartbeat or on another
+   * client's activity, so this bounds the admission latency after a window turns. Default 250. */
+  heartbeatMs?: number;
 }
 
 /**
@@ -71,5 +75,6 @@ export function redisLimits(options: RedisLimitsOptions): Record<string, unknown
     connection: options.connection,
     clearDatastore: false,
     timeout: options.idleMs ?? 300_000,
+    heartbeatInterval: options.heartbeatMs ?? 250,
   };
 }

@@ -153,14 +153,33 @@ export function createProcessor<M>(options: ProcessorOptions<M>) {
       toSend.push(i);
     }
 
+    // A project-level rate limit is shared the moment its verdict arrives, not when the whole job is done:
+    // the other workers' engines hold their queued messages, and BullMQ stops handing out jobs.
+    let rateLimitUntil = 0;
+    const sharing: Promise<unknown>[] = [];
+    const onStep = (i: number, step: StepResult): void => {
+      if (step.decision.kind !== 'retry' || step.verdict.code === 'PUSHBACK_WAIT' || rateLimitScope(step.verdict) !== 'project') return;
+      const t = now();
+      const until = t + (step.verdict.retryAfterMs ?? step.decision.delayMs);
+      const project = options.target(messages[i]!).project;
+      const longer = until > rateLimitUntil;
+      rateLimitUntil = Math.max(rateLimitUntil, until);
+      if (!longer) return;
+      if (options.coolDowns) sharing.push(options.coolDowns.publish(project, until).catch(() => undefined));
+      if (options.rateLimit) sharing.push(options.rateLimit(Math.ceil(until - t)).catch(() => undefined));
+    };
     const settled = await Promise.allSettled(
-      toSend.map((i) => options.sender.attempt(messages[i]!, attemptStateOf(progress, i, started), signal ? { signal } : {})),
+      toSend.map((i) =>
+        options.sender.attempt(messages[i]!, attemptStateOf(progress, i, started), signal ? { signal } : {}).then((step) => {
+          onStep(i, step);
+          return step;
+        }),
+      ),
     );
+    await Promise.all(sharing);
     const at = now();
     let infraError: unknown;
     let dropped = false;
-    let rateLimitUntil = 0;
-    const limitedProjects = new Set<string>();
     settled.forEach((s, k) => {
       const i = toSend[k]!;
       if (s.status === 'rejected') {
@@ -171,11 +190,6 @@ export function createProcessor<M>(options: ProcessorOptions<M>) {
       const id = ids[i];
       recordStep(progress, i, step, { now: at, startedAt: started, ...(id !== undefined ? { id } : {}) });
       if (step.decision.kind === 'stop' && step.decision.outcome === 'dropped-token') dropped = true;
-      if (step.decision.kind === 'retry' && step.verdict.code !== 'PUSHBACK_WAIT' && rateLimitScope(step.verdict) === 'project') {
-        const coolMs = step.verdict.retryAfterMs ?? step.decision.delayMs;
-        rateLimitUntil = Math.max(rateLimitUntil, at + coolMs);
-        limitedProjects.add(options.target(messages[i]!).project);
-      }
     });
 
     // The prune hook runs before the job can complete: a crash cannot lose a condemned token.
@@ -213,17 +227,11 @@ export function createProcessor<M>(options: ProcessorOptions<M>) {
       return isBatch(job.data) ? outcomes : outcomes[0]!;
     }
 
-    if (rateLimitUntil > at) {
-      const ms = Math.ceil(rateLimitUntil - at);
-      await Promise.all([
-        job.updateProgress(progress),
-        ...(options.coolDowns ? [...limitedProjects].map((p) => options.coolDowns!.publish(p, rateLimitUntil)) : []),
-      ]);
-      if (options.rateLimit) {
-        await options.rateLimit(ms);
-        info('rate-limit', ms);
-        throw new RateLimitError();
-      }
+    if (rateLimitUntil > at && options.rateLimit) {
+      // The queue is already rate limited (above); this job goes back to wait with it.
+      await job.updateProgress(progress);
+      info('rate-limit', Math.ceil(rateLimitUntil - at));
+      throw new RateLimitError();
     }
 
     const delayMs = Math.max(0, wake - at);

@@ -74,13 +74,30 @@ export interface WorkerSenderOptions {
   random?: () => number;
   /** The prune valve's window (default 300 ms so held tokens pass quickly). */
   valveWindowMs?: number;
+  /** Called just before each request leaves (for send-time assertions). */
+  onSend?: (m: TestMessage, at: number) => void;
+  /** HTTP connections (and the engine's concurrency unless given); default 32. */
+  connections?: number;
 }
 
 /** The engine of one worker process: Redis-backed limits, device counters and valve. */
-export function workerSender(o: WorkerSenderOptions): { sender: Sender<TestMessage>; close(): Promise<void> } {
-  const http = fcmSend(o.url);
+export function workerSender(o: WorkerSenderOptions): {
+  sender: Sender<TestMessage>;
+  /** Closes the sender, then the limiter connection and the HTTP pool. */
+  close(): Promise<void>;
+  /** Closes the limiter connection and the HTTP pool (after something else closed the sender). */
+  closeTransport(): Promise<void>;
+} {
+  const connections = o.connections ?? 32;
+  const http = fcmSend(o.url, connections);
+  const send = o.onSend
+    ? (m: TestMessage) => {
+        o.onSend!(m, Date.now());
+        return http.send(m);
+      }
+    : http.send;
   const connection = createLimiterConnection({ redis: o.redis.options });
-  const sender = createSender<TestMessage>(http.send, {
+  const sender = createSender<TestMessage>(send, {
     provider: 'fcm',
     target: (m) => ({ project: m.project, token: m.token }),
     classify: shortQuotaFloor,
@@ -88,9 +105,10 @@ export function workerSender(o: WorkerSenderOptions): { sender: Sender<TestMessa
     limits: {
       ...(o.project ? { project: o.project } : {}),
       device: o.device ?? [{ count: 1000, perMs: 1000 }],
-      concurrency: o.concurrency ?? 64,
+      // No more requests in flight than connections: a request past the engine's checks leaves at once.
+      concurrency: o.concurrency ?? connections,
       // bottleneck keys are per project id: tests use unique project names.
-      bottleneck: redisLimits({ connection }),
+      bottleneck: redisLimits({ connection, heartbeatMs: 50 }),
       deviceStore: new RedisDeviceCounterStore({ redis: o.redis, prefix: o.prefix }),
     },
     prune: {
@@ -102,12 +120,16 @@ export function workerSender(o: WorkerSenderOptions): { sender: Sender<TestMessa
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
     ...(o.random ? { random: o.random } : {}),
   });
+  const closeTransport = async () => {
+    await connection.disconnect();
+    await http.close();
+  };
   return {
     sender,
     async close() {
       await sender.close();
-      await connection.disconnect();
-      await http.close();
+      await closeTransport();
     },
+    closeTransport,
   };
 }

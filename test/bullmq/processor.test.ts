@@ -66,7 +66,7 @@ async function startWorker(opts: { concurrency?: number; onDropToken?: (b: DropT
     retry: { jitter: 'none', ...opts.retry },
     ...(opts.onDropToken ? { onDropToken: opts.onDropToken } : {}),
   });
-  closers.push(() => s.close());
+  closers.push(() => s.closeTransport()); // the worker's close() closes the sender
   const w = await createPushbackWorker<TestMessage>(name, {
     connection: redis.duplicate({ maxRetriesPerRequest: null }),
     redis,

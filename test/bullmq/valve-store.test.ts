@@ -64,3 +64,15 @@ describe('RedisValveStore', () => {
     await expect(store.record('k', true, T0, 0)).rejects.toThrow(/invalid valve window/);
   });
 });
+
+describe('RedisValveStore round trips', () => {
+  it('answers the isSuspended that follows a record from that same call, then asks Redis again', async () => {
+    const store = new RedisValveStore({ redis: a, prefix });
+    const other = new RedisValveStore({ redis: b, prefix });
+    await other.setSuspended('rt', true);
+    expect(await store.record('rt', true, T0, WINDOW)).toEqual({ sends: 1, drops: 1 });
+    await other.setSuspended('rt', false); // after the record: the fresh answer is what the record saw
+    expect(await store.isSuspended('rt')).toBe(true);
+    expect(await store.isSuspended('rt')).toBe(false); // used once, then Redis
+  });
+});
