@@ -14,6 +14,7 @@
  *
  * Per-message progress lives in the job (`job-progress.ts`), so a crash never resets a retry budget.
  */
+import { setMaxListeners } from 'node:events';
 import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import { rateLimitScope } from '../engine/rate-limit-scope.js';
 import { defaultDeadline } from '../engine/message-fields.js';
@@ -168,6 +169,8 @@ export function createProcessor<M>(options: ProcessorOptions<M>) {
       if (options.coolDowns) sharing.push(options.coolDowns.publish(project, until).catch(() => undefined));
       if (options.rateLimit) sharing.push(options.rateLimit(Math.ceil(until - t)).catch(() => undefined));
     };
+    // The engine listens to the job's abort signal once per message in flight.
+    if (signal && toSend.length > 10) setMaxListeners(toSend.length + 10, signal);
     const settled = await Promise.allSettled(
       toSend.map((i) =>
         options.sender.attempt(messages[i]!, attemptStateOf(progress, i, started), signal ? { signal } : {}).then((step) => {
