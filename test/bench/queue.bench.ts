@@ -67,7 +67,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
   const tag = `pbbench-${process.pid}-${Date.now().toString(36)}`;
   const out: Record<string, number | string> = {};
   try {
-    const measure = async (workers: number) => {
+    const measure = async (workers: number, count = messages, monitor = false) => {
       const queueName = `${tag}-w${workers}`;
       const config = {
         redisUrl: url,
@@ -81,15 +81,21 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       const procs = await Promise.all(Array.from({ length: workers }, () => startWorkerProcess(config)));
       const queue = new Queue(queueName, { connection: redis });
       const project = `${tag}-project-${workers}`;
+      // Round trips: commands clients sent (MONITOR shows script-internal ones as source 'lua').
+      let roundTrips = 0;
+      const mon = monitor ? await redis.monitor() : undefined;
+      mon?.on('monitor', (_time: string, _args: string[], source: string) => {
+        if (source !== 'lua') roundTrips++;
+      });
       const before = commandsProcessed(await redis.info('stats'));
       const started = performance.now();
       const adds: Promise<unknown>[] = [];
-      for (let i = 0; i < messages; i += BATCH) {
-        const batch = Array.from({ length: Math.min(BATCH, messages - i) }, (_, k) => ({ project, token: `${tag}-${workers}-${i + k}`, n: i + k }));
+      for (let i = 0; i < count; i += BATCH) {
+        const batch = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => ({ project, token: `${tag}-${workers}-${i + k}`, n: i + k }));
         adds.push(enqueueBatch(queue as never, batch, { idempotent: false }));
       }
       await Promise.all(adds);
-      const jobs = Math.ceil(messages / BATCH);
+      const jobs = Math.ceil(count / BATCH);
       for (;;) {
         const c = await queue.getJobCounts('completed', 'failed');
         if ((c.completed ?? 0) + (c.failed ?? 0) >= jobs) break;
@@ -97,12 +103,17 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       }
       const seconds = (performance.now() - started) / 1000;
       const commands = commandsProcessed(await redis.info('stats')) - before;
+      mon?.disconnect();
       await Promise.all(procs.map((p) => p.close()));
       await queue.obliterate({ force: true });
       await queue.close();
-      const rate = messages / seconds;
-      log(`  ${workers} worker(s): ${messages} messages in ${seconds.toFixed(2)} s = ${Math.round(rate)} msg/s, ${(commands / messages).toFixed(1)} Redis commands/message`);
-      return { rate, commandsPerMessage: commands / messages };
+      const rate = count / seconds;
+      log(
+        `  ${workers} worker(s): ${count} messages in ${seconds.toFixed(2)} s = ${Math.round(rate)} msg/s, ` +
+          `${(commands / count).toFixed(1)} Redis commands/message` +
+          (monitor ? `, ${(roundTrips / count).toFixed(2)} round trips/message (MONITOR on: rate not comparable)` : ''),
+      );
+      return { rate, commandsPerMessage: commands / count, roundTripsPerMessage: roundTrips / count };
     };
 
     const one = await measure(1);
@@ -112,6 +123,8 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     out['queue.workers'] = many;
     out['queue.scaling'] = Number((n.rate / one.rate).toFixed(2));
     out['queue.redisCommandsPerMessage'] = Number(n.commandsPerMessage.toFixed(1));
+    const costs = await measure(1, 500, true);
+    out['queue.redisRoundTripsPerMessage'] = Number(costs.roundTripsPerMessage.toFixed(2));
 
     // Memory per tracked device: the GCRA key with FCM's two windows (240/min, 5000/h).
     const store = new RedisDeviceCounterStore({ redis, prefix: `${tag}:` });

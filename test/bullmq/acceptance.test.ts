@@ -90,9 +90,28 @@ function maxInWindow(log: readonly LogEntry[], windowMs: number): number {
   return best;
 }
 
+/** The least, over every alignment (1 ms steps), of the fullest fixed window of `windowMs`. */
+function maxInAlignedWindows(log: readonly LogEntry[], windowMs: number): number {
+  const t = log.map((e) => e.t);
+  let best = Infinity;
+  for (let offset = 0; offset < windowMs; offset++) {
+    const counts = new Map<number, number>();
+    let max = 0;
+    for (const x of t) {
+      const k = Math.floor((x - offset) / windowMs);
+      const n = (counts.get(k) ?? 0) + 1;
+      counts.set(k, n);
+      if (n > max) max = n;
+    }
+    best = Math.min(best, max);
+  }
+  return best;
+}
+
 describe('queue acceptance (real worker processes)', () => {
   it('two workers, 20,000 messages with 429s, 503s and dead tokens: limit kept, Retry-After honoured, one outcome each', async () => {
-    const LIMIT = { count: 2_500, perMs: 500 };
+    // Tight enough to bind (the workers could go faster), loose enough to finish 20,000 messages quickly.
+    const LIMIT = { count: 150, perMs: 250 };
     const N = Number(process.env.PB_ACCEPTANCE_N ?? 20_000);
     const label = 'main';
     const config = { redisUrl: redisUrl(), queue: `${name}-${label}`, prefix: `${name}:`, url: fake.http1Url, project: [LIMIT], concurrency: 8, connections: 32, trace: true };
@@ -133,8 +152,14 @@ describe('queue acceptance (real worker processes)', () => {
 
     if (process.env.PB_DUMP) (await import('node:fs')).writeFileSync(process.env.PB_DUMP, JSON.stringify({ started, project: run.project, log: log.map((e) => [e.t, e.doneAt, e.status, e.token]), sa, sb }));
     // The per-project limit holds across both workers, at the server.
+    // bottleneck's reservoir is a fixed window that starts when the limiter does (like FCM's unaligned
+    // minutes): under some alignment of perMs windows, none holds more than `count` requests. A sliding
+    // window of the same length can straddle two of them (at most 2 x count).
+    const fixedPeak = maxInAlignedWindows(log, LIMIT.perMs);
+    expect(fixedPeak).toBeLessThanOrEqual(LIMIT.count);
     const peak = maxInWindow(log, LIMIT.perMs);
-    expect(peak).toBeLessThanOrEqual(LIMIT.count);
+    expect(peak).toBeLessThanOrEqual(2 * LIMIT.count);
+    const spanMs = log[log.length - 1]!.t - log[0]!.t;
 
     // Every Retry-After is honoured by every worker from the moment it knows of the 429 (its own response,
     // or another worker's through Redis): no request leaves it before the Retry-After has passed.
@@ -167,7 +192,7 @@ describe('queue acceptance (real worker processes)', () => {
         expect(sentBy[w]!).toBeLessThanOrEqual(learnedAt[w]!);
       }
     }
-    console.log(`acceptance: ${N} messages, ${log.length} requests in ${wallMs} ms; peak ${peak}/${LIMIT.count} per ${LIMIT.perMs} ms; 429 propagation <= ${maxPropagationMs} ms, ${inFlightAtServer} in flight; outcomes ${JSON.stringify(Object.fromEntries(byKind))}`);
+    console.log(`acceptance: ${N} messages, ${log.length} requests in ${wallMs} ms; peak ${fixedPeak}/${LIMIT.count} per ${LIMIT.perMs} ms window (${peak} sliding), requests over ${spanMs} ms; 429 propagation <= ${maxPropagationMs} ms, ${inFlightAtServer} in flight; outcomes ${JSON.stringify(Object.fromEntries(byKind))}`);
   }, 300_000);
 
   it('a worker SIGKILLed mid-run and another started: one outcome per message, duplicates only where maybe-delivered', async () => {

@@ -75,7 +75,7 @@ process.on('message', async (m: { type?: string }) => {
   if (m?.type !== 'close') return;
   await w.close(); // worker, cool-down subscription, sender
   await engine.closeTransport();
-  send({ type: 'closed', ...counters, ...(config.trace ? { sends, coolDowns } : {}) });
   redis.disconnect();
-  process.exit(0);
+  // Exit only once the (possibly large) report has left through the IPC channel.
+  process.send?.({ type: 'closed', ...counters, ...(config.trace ? { sends, coolDowns } : {}) }, () => process.exit(0));
 });
