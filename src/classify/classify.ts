@@ -8,12 +8,12 @@ import { decodeBody } from './body.js';
 import { codeOf, isObject, str, type Extraction, type TargetReport } from './extraction.js';
 import { fallback } from './fallback.js';
 import { getHeader } from './headers.js';
-import { defaultRetryAfter, lookupEntry } from './lookup.js';
+import { defaultRetryAfter, lookupEntry, tokenVerdict } from './lookup.js';
 import { BODY_EXTRACTORS, CODE_IN_BODY, SUCCESS_CODES } from './providers/index.js';
 import { firebaseAdminError, isFirebaseError } from './providers/firebase-admin.js';
 import { parseRetryAfter, retryAfterMs } from './retry-after.js';
 import { quote, safeCode } from './sanitize.js';
-import { TRANSPORT_CODES, transportCode } from './transport.js';
+import { TRANSPORT_CODES, looksLikeTransportCode, transportCode } from './transport.js';
 
 /** `ClassifyOptions` plus what tools and tests need. */
 export interface ClassifierOptions extends ClassifyOptions {
@@ -93,15 +93,22 @@ function fromError(call: Call, error: unknown, depth: number): Verdict {
       if (status !== undefined || 'reason' in res) return fromResponse(call, status, res.headers, 'data' in res ? res.data : 'body' in res ? res.body : res);
     }
     const st = statusOf(error.statusCode) ?? statusOf(error.status);
-    if (st !== undefined && 'body' in error && codeOf(error.code) === undefined) return fromResponse(call, st, error.headers, error.body);
-    if (st !== undefined && 'body' in error && error.code === 'UND_ERR_RESPONSE_STATUS_CODE') return fromResponse(call, st, error.headers, error.body);
+    if (st !== undefined && 'body' in error && (error.code === undefined || error.code === 'UND_ERR_RESPONSE_STATUS_CODE')) {
+      return fromResponse(call, st, error.headers, error.body);
+    }
     if (call.provider === 'apns' && isObject(error.error) && error.status === undefined) return fromError(call, error.error, depth + 1);
   }
   const tcode = transportCode(error);
   if (tcode !== undefined) return transportVerdict(call, tcode);
-  const code = codeOf(error.code) ?? codeOf(error.errorCode) ?? codeOf(error.reason);
+  const causeCode = isObject(error.cause) ? codeOf(error.cause.code) : undefined;
+  const code = codeOf(error.code) ?? codeOf(error.errorCode) ?? codeOf(error.reason) ?? causeCode;
   const text = str(error.message) ?? str(error.details);
   const status = statusOf(error.status) ?? statusOf(error.statusCode);
+  if (code !== undefined && status === undefined && looksLikeTransportCode(code) && lookupEntry(call.cat, call.provider, code, undefined) === undefined) {
+    const v = verdict(call, safeCode(code), 'retry', false, `Transport error ${safeCode(code)} (not in pushback's table): retried; it may have been delivered.`);
+    v.maybeDelivered = call.requestSent !== false;
+    return v;
+  }
   if (code === undefined && status === undefined) {
     const name = error.name;
     if (name === 'TypeError' || name === 'RangeError' || name === 'ReferenceError' || name === 'SyntaxError') {
@@ -112,7 +119,7 @@ function fromError(call: Call, error: unknown, depth: number): Verdict {
 }
 
 function transportVerdict(call: Call, tcode: string): Verdict {
-  const entry = call.cat.lookup(call.provider, tcode);
+  const entry = lookupEntry(call.cat, call.provider, tcode, undefined);
   if (entry !== undefined) return resolve(call, { code: tcode }, undefined, undefined, false, undefined, tcode);
   const info = TRANSPORT_CODES.get(tcode)!;
   const v = verdict(call, tcode, 'retry', false, info.meaning);
@@ -137,7 +144,15 @@ function resolve(
   if (code === undefined && status !== undefined && status >= 200 && status < 300 && !CODE_IN_BODY.has(provider) && !tooLarge) {
     code = SUCCESS_CODES[provider][0];
   }
-  const entry = code !== undefined ? lookupEntry(cat, provider, code, ext?.context) : undefined;
+  let entry = code !== undefined ? lookupEntry(cat, provider, code, ext?.context) : undefined;
+  if (code === undefined && status !== undefined && (status < 200 || status >= 300)) {
+    // No body code: a catalog entry keyed by the HTTP status itself (HMS 502/503) applies when its status matches.
+    const byStatus = lookupEntry(cat, provider, String(status), undefined);
+    if (byStatus !== undefined && byStatus.status === status) {
+      entry = byStatus;
+      code = byStatus.code;
+    }
+  }
   let v: Verdict;
   if (entry !== undefined) {
     v = { provider, code: entry.code, action: entry.action, retryAfterMs: null, known: true, reason: entry.meaning };
@@ -163,7 +178,7 @@ function resolve(
       const ra = getHeader(headers, 'retry-after');
       if (ra !== undefined) {
         const now = call.opts.now ?? (typeof call.receivedAt === 'number' ? call.receivedAt : undefined);
-        serverMs = parseRetryAfter(ra, { date: getHeader(headers, 'date'), now, maxMs: call.opts.maxRetryAfterMs });
+        serverMs = parseRetryAfter(ra, { date: () => getHeader(headers, 'date'), now, maxMs: call.opts.maxRetryAfterMs });
       }
     }
     serverMs ??= ext?.retryDelayMs;
@@ -183,21 +198,24 @@ function addTokens(call: Call, v: Verdict, ext: Extraction): void {
   const reports = ext.targets!;
   const targets = Array.isArray(call.targets) ? (call.targets as unknown[]) : undefined;
   if (reports.length === 0 && !(ext.batch && targets)) return;
-  const map = Object.create(null) as Record<string, TokenVerdict>;
+  // Built as a plain object (fast stores; `__proto__` defined, never assigned) and given a null
+  // prototype at the end: measured 2x faster than storing fresh keys into Object.create(null).
+  const map = {} as Record<string, TokenVerdict>;
   let failed = 0;
   for (const r of reports) {
     const tv = targetVerdict(call, r);
     for (const id of r.ids) {
       const key = ext.batch && targets ? targets[Number(id)] : id;
       if (typeof key !== 'string') continue;
-      map[key] = tv;
+      setKey(map, key, tv);
       failed++;
     }
   }
   if (targets) {
-    const ok: TokenVerdict = Object.freeze({ action: 'ok' as Action, code: ext.okCode ?? SUCCESS_CODES[call.provider][0]! });
-    for (const t of targets) if (typeof t === 'string' && map[t] === undefined) map[t] = ok;
+    const ok = tokenVerdict(call.cat, { action: 'ok', code: ext.okCode ?? SUCCESS_CODES[call.provider][0]! });
+    for (const t of targets) if (typeof t === 'string' && !Object.prototype.hasOwnProperty.call(map, t)) setKey(map, t, ok);
   }
+  Object.setPrototypeOf(map, null);
   v.tokens = map;
   if (ext.batch && ext.batch.failed > 0 && v.action === 'ok') {
     v.code = 'PARTIAL_FAILURE';
@@ -208,13 +226,18 @@ function addTokens(call: Call, v: Verdict, ext: Extraction): void {
   }
 }
 
+function setKey(map: Record<string, TokenVerdict>, key: string, tv: TokenVerdict): void {
+  if (key === '__proto__') Object.defineProperty(map, key, { value: tv, enumerable: true, writable: true, configurable: true });
+  else map[key] = tv;
+}
+
 function targetVerdict(call: Call, r: TargetReport): TokenVerdict {
   const context = r.context ?? 'target';
   for (const code of r.codes) {
     const e = lookupEntry(call.cat, call.provider, code, context);
-    if (e !== undefined) return Object.freeze({ action: e.action, code: e.code });
+    if (e !== undefined) return tokenVerdict(call.cat, e);
   }
-  return Object.freeze({ action: r.fallback, code: safeCode(r.codes[0] ?? 'UNKNOWN') });
+  return tokenVerdict(call.cat, { action: r.fallback, code: safeCode(r.codes[0] ?? 'UNKNOWN') });
 }
 
 function verdict(call: Call, code: string, action: Action, known: boolean, reason: string): Verdict {
