@@ -6,7 +6,7 @@ import { apnsErrorBody, apnsStatus } from './shapes/apns.js';
 import { fcmErrorBody, type FcmQuota } from './shapes/fcm.js';
 import { hmsBody, hmsErrorBody, hmsPartialBody } from './shapes/hms.js';
 import type { FakeResponse } from './shapes/index.js';
-import { isVendorId, vendorError, vendorSuccess } from './shapes/vendor.js';
+import { isVendorId, vendorError, vendorSuccess, vendorTargetFailure } from './shapes/vendor.js';
 
 /** How a dead token answers, per provider. */
 export interface DeadToken {
@@ -33,6 +33,8 @@ export interface HandlerContext {
   hmsAccessTokens: Set<string> | undefined;
   /** null = APNs authorization not checked. */
   apnsJwt: ApnsJwtVerifier | null;
+  /** A connection changing its provider token sooner than this after the previous one (by `iat`) gets 429 TooManyProviderTokenUpdates; 0 = not enforced. */
+  apnsTokenUpdateMs: number;
   apnsTopics: Set<string> | undefined;
   apnsTokenPattern: RegExp | undefined;
   fcmTokenPattern: RegExp | undefined;
@@ -41,8 +43,20 @@ export interface HandlerContext {
   vendorResponses: Map<string, FakeResponse | ((req: RequestInfo) => FakeResponse)>;
 }
 
+/** What APNs remembers about one connection. */
+export interface ApnsConnState {
+  /** Key and team of the first accepted token: APNs binds them to the connection. */
+  keyId?: string;
+  teamId?: string;
+  /** The provider token in use and its `iat` (seconds). */
+  jwt?: string;
+  iat?: number;
+}
+
 /** A request ready for a handler. */
 export interface Incoming {
+  /** Per-connection APNs state. */
+  apns: ApnsConnState;
   method: string;
   headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Flat [name, value, ...] list when available, to spot repeated headers. */
@@ -80,14 +94,15 @@ function apnsError(reason: string, apnsId: string, timestamp = 0): Answer {
   return { status, code: reason, headers: { 'apns-id': apnsId, 'content-type': JSON_TYPE }, body: apnsErrorBody(reason, status, timestamp) };
 }
 
+/** Whether an apns-* header (or authorization) is repeated; a bitmask, so no allocation per request. */
 function repeated(raw: readonly string[] | undefined): boolean {
   if (!raw) return false;
-  const seen = new Set<string>();
+  let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!APNS_HEADERS.includes(name)) continue;
-    if (seen.has(name)) return true;
-    seen.add(name);
+    const at = APNS_HEADERS.indexOf(raw[i]!.toLowerCase());
+    if (at === -1) continue;
+    if (seen & (1 << at)) return true;
+    seen |= 1 << at;
   }
   return false;
 }
@@ -105,8 +120,23 @@ export function handleApns(ctx: HandlerContext, req: Incoming): Answer {
   const token = req.info.token ?? '';
   if (!token) return apnsError('MissingDeviceToken', apnsId);
   if (ctx.apnsJwt) {
-    const jwt = ctx.apnsJwt.check(header(h, 'authorization'), ctx.now());
+    const authorization = header(h, 'authorization');
+    const jwt = ctx.apnsJwt.check(authorization, ctx.now());
     if (!jwt.ok) return apnsError(jwt.reason, apnsId);
+    const conn = req.apns;
+    if (conn.jwt !== authorization) {
+      // APNs binds a connection to the key and team of its first token, and limits how often it changes.
+      if (conn.keyId === undefined) {
+        conn.keyId = jwt.keyId;
+        conn.teamId = jwt.teamId;
+      } else if (conn.keyId !== jwt.keyId || conn.teamId !== jwt.teamId) {
+        return apnsError('UnrelatedKeyIdInToken', apnsId);
+      } else if (ctx.apnsTokenUpdateMs > 0 && conn.iat !== undefined && (jwt.iat - conn.iat) * 1000 < ctx.apnsTokenUpdateMs) {
+        return apnsError('TooManyProviderTokenUpdates', apnsId);
+      }
+      conn.jwt = authorization;
+      conn.iat = jwt.iat;
+    }
   }
   if (repeated(req.rawHeaders)) return apnsError('DuplicateHeaders', apnsId);
   if (given !== undefined && !UUID.test(given)) return apnsError('BadMessageId', apnsId);
@@ -255,6 +285,9 @@ const VENDOR_RATE_CODES: Record<string, { code: string; status?: number }> = {
   cometchat: { code: 'ERR_TOO_MANY_REQUESTS', status: 429 },
 };
 
+/** How each vendor lists a dead target inside a success (catalog `target` codes). */
+const DEAD_TARGET_CODES: Record<string, string> = { xiaomi: 'bad_regids', vivo: 'invalidUsers', meizu: '110003', honor: 'expireTokens' };
+
 export function handleVendor(ctx: HandlerContext, req: Incoming): Answer {
   const vendor = req.info.provider;
   const json = { 'content-type': JSON_TYPE };
@@ -267,6 +300,12 @@ export function handleVendor(ctx: HandlerContext, req: Incoming): Answer {
       const r = isVendorId(vendor) ? vendorError(vendor, rate.code, 'request rate exceeded', rate.status) : { status: 429, body: { error: 'rate limited' } };
       return { status: r.status, code: rate.code, headers: json, body: JSON.stringify(r.body) };
     }
+  }
+  if (ctx.dead.size > 0 && isVendorId(vendor)) {
+    const tokens = req.info.tokens ?? (req.info.token !== undefined ? [req.info.token] : []);
+    const dead = tokens.filter((t) => ctx.dead.has(t));
+    const r = dead.length > 0 ? vendorTargetFailure(vendor, DEAD_TARGET_CODES[vendor] ?? '', dead, ctx.nextId()) : undefined;
+    if (r) return { status: r.status, code: DEAD_TARGET_CODES[vendor], headers: json, body: JSON.stringify(r.body) };
   }
   const configured = ctx.vendorResponses.get(vendor);
   if (configured) {

@@ -2,155 +2,20 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { testCertificate } from './cert.js';
-import { FaultBook, type Fault, type FaultRule, type GoawayOptions, type RandomFaultOptions, type RequestInfo, type RouteName } from './faults.js';
+import { FaultBook, type Fault, type GoawayOptions, type RequestInfo, type RouteName } from './faults.js';
 import { handleApns, handleFcm, handleHms, handleVendor, type Answer, type DeadToken, type Enforcers, type HandlerContext, type Incoming } from './handlers.js';
-import { ApnsJwtVerifier, generateApnsKey, type ApnsKey, type ApnsTestKey } from './jwt.js';
+import { ApnsJwtVerifier, generateApnsKey, type ApnsKey } from './jwt.js';
 import { RateEnforcer, type RateLimits } from './rate.js';
-import { filterLog, maxRate, Recorder, type LogEntry, type LogFilter, type MaxRateOptions, type Stats } from './recorder.js';
-import { parseRoute } from './routes.js';
-import { providerError, retryAfterValue, type FakeResponse } from './shapes/index.js';
+import { filterLog, maxRate, Recorder, type LogEntry } from './recorder.js';
+import { parseRoute, vendorTargets } from './routes.js';
+import type { FakeProvider, FakeProviderOptions } from './api.js';
+import { h1Exchange, h2Exchange, readBody, resetSocket, type Conn, type Exchange, type Pending } from './exchange.js';
+import { providerError, retryAfterValue } from './shapes/index.js';
 
-const { NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
-
-export interface FakeProviderOptions {
-  /** FCM OAuth access tokens accepted as `Authorization: Bearer`; default: any non-empty bearer token. */
-  fcmAccessTokens?: readonly string[];
-  /** FCM project ids that exist (others get 403 PERMISSION_DENIED); default: any. */
-  fcmProjects?: readonly string[];
-  /** HMS access tokens accepted; default: any non-empty bearer token. */
-  hmsAccessTokens?: readonly string[];
-  /**
-   * APNs signing keys whose ES256 JWTs are accepted. Default: one generated key, exposed as
-   * `fake.apnsKey` for signing. `false`: do not check APNs authorization at all.
-   */
-  apnsKeys?: readonly ApnsKey[] | false;
-  /** Bundle ids allowed as `apns-topic` (push-type suffixes are stripped); others get 400 TopicDisallowed. Default: any. */
-  apnsTopics?: readonly string[];
-  /** Tokens not matching get APNs 400 BadDeviceToken / FCM 400 INVALID_ARGUMENT. Default: any token. */
-  tokenPattern?: { apns?: RegExp; fcm?: RegExp };
-  /** Rate enforcement per route or vendor (`fcm`, `apns`, `hms`, `xiaomi`...). Default: none. */
-  limits?: Partial<Record<string, RateLimits>>;
-  /** Fixed answers for `/vendor/{provider}/send`. */
-  vendorResponses?: Record<string, FakeResponse | ((req: RequestInfo) => FakeResponse)>;
-  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to HTTP/2 clients; default 1000. */
-  maxConcurrentStreams?: number;
-  /** Keep a request log (default true). Disable for benchmarks; counters stay on. */
-  log?: boolean;
-  /** Log entries kept at most (default 1,000,000). */
-  logLimit?: number;
-  /** Count requests per token in `stats().byToken` (default true). */
-  countTokens?: boolean;
-  /** Largest request body read (default 1 MiB); larger ones are answered 413/PayloadTooLarge. */
-  maxBodyBytes?: number;
-  /** Clock for JWT ages, rate windows and the log (default `Date.now`). */
-  now?: () => number;
-  /** Also listen for HTTP/2 without TLS (h2c); default true. */
-  h2c?: boolean;
-  /** Host to bind; loopback only (default 127.0.0.1). */
-  host?: '127.0.0.1' | 'localhost' | '::1';
-}
-
-export interface MarkDeadOptions {
-  /** APNs reason (default `Unregistered`: 410 with timestamp). */
-  apnsReason?: string;
-  /** FCM code (default `UNREGISTERED`: 404). */
-  fcmCode?: string;
-  /** When the token was confirmed invalid (ms); default now. */
-  timestamp?: number;
-}
-
-/** A running fake provider. */
-export interface FakeProvider {
-  /** `https://localhost:<port>`: HTTP/2 over TLS (HTTP/1.1 over TLS too, by ALPN). */
-  readonly url: string;
-  /** `http://127.0.0.1:<port>`: plain HTTP/1.1. */
-  readonly http1Url: string;
-  /** `http://127.0.0.1:<port>`: HTTP/2 without TLS (prior knowledge), when enabled. */
-  readonly h2cUrl: string | undefined;
-  readonly port: number;
-  readonly http1Port: number;
-  readonly h2cPort: number | undefined;
-  /** PEM certificate to trust (`connect: { ca }` in undici, `ca` in http2.connect). */
-  readonly ca: string;
-  /** The generated APNs key (when `apnsKeys` was not given): sign provider tokens with it. */
-  readonly apnsKey: ApnsTestKey | undefined;
-  /** The request log (live array; empty when logging is off). */
-  readonly log: readonly LogEntry[];
-  /** Counters snapshot. */
-  stats(): Stats;
-  /** Log entries matching a filter: `requests({ token, before: t })`. */
-  requests(filter?: LogFilter): LogEntry[];
-  /** Highest request count any token/project saw within a sliding window, from the log. */
-  maxRate(options: MaxRateOptions): { key: string | undefined; count: number };
-  /** Adds scripted faults, consulted in order before the normal answer. */
-  script(rules: FaultRule | readonly FaultRule[]): void;
-  /** Scripted faults not yet used up. */
-  pendingScripts(): FaultRule[];
-  /** Random faults by rate with a seeded RNG; `null` turns them off. */
-  setFaults(options: RandomFaultOptions | null): void;
-  /** Makes a token answer 410 (APNs) / 404 UNREGISTERED (FCM) / illegal (HMS) from now on. */
-  markDead(token: string, options?: MarkDeadOptions): void;
-  /** Brings a dead token back. */
-  revive(token: string): void;
-  /** Replaces rate limits for one route or vendor (`undefined` removes them). */
-  setLimits(route: string, limits: RateLimits | undefined): void;
-  /** Sets the answer of `/vendor/{provider}/send` (`undefined`: back to the vendor's success shape). */
-  setVendorResponse(provider: string, response: FakeResponse | ((req: RequestInfo) => FakeResponse) | undefined): void;
-  /** Replaces the accepted FCM access tokens (`undefined`: any bearer). */
-  setFcmAccessTokens(tokens: readonly string[] | undefined): void;
-  /** Changes SETTINGS_MAX_CONCURRENT_STREAMS on every open session and for new ones. */
-  setMaxConcurrentStreams(n: number): void;
-  /** Sends GOAWAY on every open HTTP/2 session now (in-flight streams are still answered) and closes them gracefully. */
-  goawayAll(options?: Omit<GoawayOptions, 'lastStreamId'>): void;
-  /** Resets (TCP RST) every open connection now. */
-  dropConnections(): void;
-  /** Clears faults, dead tokens, rate windows, counters and the log (connections stay open). */
-  reset(): void;
-  /** Stops listening, ends every connection, hung request and timer. */
-  close(): Promise<void>;
-}
-
-interface Conn {
-  id: number;
-  h2: http2.ServerHttp2Session | undefined;
-  socket: Socket;
-  /** Open streams by id (HTTP/2). */
-  open: Map<number, Pending>;
-  active: number;
-  /** Set once this session was sent GOAWAY: streams above it are not processed. */
-  goawayLast: number | undefined;
-}
-
-interface Pending {
-  entry: LogEntry;
-  ex: Exchange;
-}
-
-/** One request/response over either protocol. */
-interface Exchange {
-  proto: 'h2' | 'h1';
-  conn: Conn;
-  streamId: number | undefined;
-  done: boolean;
-  isClosed(): boolean;
-  respond(status: number, headers: Record<string, string> | undefined, body: string | undefined): void;
-  refuse(): void;
-  destroy(): void;
-}
-
+const { NGHTTP2_NO_ERROR } = http2.constants;
 const CONN = Symbol('pushback.fake.conn');
 const noop = () => {};
 
-/** Ends a connection with a TCP RST (the client sees ECONNRESET); a TLS socket is reset through its TCP socket. */
-function resetSocket(socket: Socket): void {
-  const raw = ((socket as Socket & { _parent?: Socket | null })._parent ?? socket) as Socket;
-  try {
-    raw.resetAndDestroy();
-  } catch {
-    socket.destroy();
-  }
-  if (!socket.destroyed) socket.destroy();
-}
 
 function bodyOf(body: unknown): string | undefined {
   if (body === undefined) return undefined;
@@ -170,8 +35,8 @@ function listen(server: NetServer, host: string): Promise<number> {
 }
 
 /**
- * Starts a fake FCM / APNs / HMS / vendor server on random loopback ports. See /work/plan/readme-testing.md
- * (README "Testing") for usage.
+ * Starts a fake FCM / APNs / HMS / vendor server on random loopback ports (HTTP/2 over TLS, HTTP/1.1, h2c).
+ * See the README section "Testing against a fake provider" for usage.
  */
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
   const host = options.host ?? '127.0.0.1';
@@ -193,6 +58,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     fcmProjects: options.fcmProjects ? new Set(options.fcmProjects) : undefined,
     hmsAccessTokens: options.hmsAccessTokens ? new Set(options.hmsAccessTokens) : undefined,
     apnsJwt: apnsKeys === false ? null : new ApnsJwtVerifier(apnsKeys),
+    apnsTokenUpdateMs: options.apnsTokenUpdateMs ?? 0,
     apnsTopics: options.apnsTopics ? new Set(options.apnsTopics) : undefined,
     apnsTokenPattern: options.tokenPattern?.apns,
     fcmTokenPattern: options.tokenPattern?.fcm,
@@ -237,6 +103,40 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     });
   };
 
+  const coldStart = options.apnsColdStart === true;
+  const throttleOnError = options.apnsThrottleOnError === true;
+  const newConn = (h2: http2.ServerHttp2Session | undefined, socket: Socket): Conn => ({
+    id: ++connNo,
+    h2,
+    socket,
+    open: new Map(),
+    active: 0,
+    goawayLast: undefined,
+    maxStreamId: 0,
+    apns: {},
+    cold: coldStart && h2 !== undefined,
+    throttled: false,
+  });
+
+  /** Changes one session's advertised stream limit, ignoring sessions that are going away. */
+  const sessionStreams = (c: Conn, n: number) => {
+    if (c.h2 && !c.h2.closed && !c.h2.destroyed) c.h2.settings({ maxConcurrentStreams: n });
+  };
+
+  /** APNs connection behaviour after an answer: leave cold start on success, throttle on error. */
+  const apnsAfter = (c: Conn, status: number) => {
+    if (!c.h2) return;
+    if (status === 200) {
+      if (c.cold || c.throttled) {
+        c.cold = c.throttled = false;
+        sessionStreams(c, maxStreams);
+      }
+    } else if (throttleOnError && status !== 410 && !c.throttled) {
+      c.throttled = true;
+      sessionStreams(c, 1);
+    }
+  };
+
   const connOf = (holder: object, make: () => Conn): Conn => {
     const h = holder as { [CONN]?: Conn };
     let c = h[CONN];
@@ -250,7 +150,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
 
   const onSession = (session: http2.ServerHttp2Session) => {
     session.on('error', noop);
-    const conn = connOf(session, () => ({ id: ++connNo, h2: session, socket: session.socket as unknown as Socket, open: new Map(), active: 0, goawayLast: undefined }));
+    const conn = connOf(session, () => newConn(session, session.socket as unknown as Socket));
     session.once('close', () => conns.delete(conn));
   };
 
@@ -271,6 +171,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     }
     recorder.answered(p.entry, a.status, a.code, now());
     p.ex.respond(a.status, a.headers, a.body);
+    if ((coldStart || throttleOnError) && p.entry.route === 'apns') apnsAfter(p.ex.conn, a.status);
   };
 
   const goaway = (p: Pending, g: GoawayOptions | undefined, route: RouteName | 'unknown'): boolean => {
@@ -330,7 +231,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         ...(f.status !== undefined ? { status: f.status } : {}),
         ...(f.quota !== undefined ? { quota: f.quota } : {}),
         ...(info.project !== undefined ? { project: info.project } : {}),
-        requestId: String(ctx.nextId()),
+        ...(f.context !== undefined ? { context: f.context } : {}),
+        ...(f.field !== undefined ? { field: f.field } : {}),
+        tokens: f.tokens ?? info.tokens ?? (info.token !== undefined ? [info.token] : []),
+        n: ctx.nextId(),
       });
       a = { status: r.status, code: f.code, headers: { ...r.headers }, body: bodyOf(f.body ?? r.body) };
     } else {
@@ -414,9 +318,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
           info.body = body.toString('utf8');
         }
       }
+    } else if (route.route === 'vendor') {
+      const tokens = vendorTargets(parsed, headers['content-type']);
+      if (tokens) {
+        info.tokens = tokens;
+        info.token = tokens[0];
+      }
     } else if (typeof parsed === 'object' && parsed !== null) {
-      const obj = parsed as Record<string, unknown> & { message?: { token?: unknown } };
-      const tok = route.route === 'vendor' ? (obj.token ?? obj.regId ?? obj.regIds ?? obj.pushIds) : obj.message?.token;
+      const tok = (parsed as { message?: { token?: unknown } }).message?.token;
       if (typeof tok === 'string') info.token = tok;
       else if (Array.isArray(tok)) {
         info.tokens = tok.filter((x): x is string => typeof x === 'string');
@@ -437,8 +346,12 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     };
     recorder.arrive(entry);
     const p: Pending = { entry, ex };
-    if (ex.streamId !== undefined) ex.conn.open.set(ex.streamId, p);
-    const incoming: Incoming = { method, headers, rawHeaders, body, tooLarge, info };
+    if (ex.streamId !== undefined) {
+      ex.conn.open.set(ex.streamId, p);
+      // A stream above a GOAWAY's lastStreamId that finished arriving afterwards is not processed either.
+      if (ex.conn.goawayLast !== undefined && ex.streamId > ex.conn.goawayLast) return refuseCut(p);
+    }
+    const incoming: Incoming = { apns: ex.conn.apns, method, headers, rawHeaders, body, tooLarge, info };
     const f = faults.empty ? undefined : faults.pick(info);
     if (f?.latencyMs && f.latencyMs > 0) {
       const timer = setTimeout(() => {
@@ -456,38 +369,12 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
     stream.on('error', noop);
     const session = stream.session as http2.ServerHttp2Session;
-    const conn = connOf(session, () => ({ id: ++connNo, h2: session, socket: session.socket as unknown as Socket, open: new Map(), active: 0, goawayLast: undefined }));
-    const ex: Exchange = {
-      proto: 'h2',
-      conn,
-      streamId: stream.id,
-      done: false,
-      isClosed: () => stream.destroyed || stream.closed,
-      respond(status, hdrs, body) {
-        const out: http2.OutgoingHttpHeaders = { ':status': status, ...hdrs };
-        if (body === undefined) stream.respond(out, { endStream: true });
-        else {
-          stream.respond(out);
-          stream.end(body);
-        }
-      },
-      refuse: () => stream.close(NGHTTP2_REFUSED_STREAM),
-      destroy: () => resetSocket(session.socket as unknown as Socket),
-    };
+    const conn = connOf(session, () => newConn(session, session.socket as unknown as Socket));
+    const ex = h2Exchange(stream, session, conn);
+    if (stream.id !== undefined && stream.id > conn.maxStreamId) conn.maxStreamId = stream.id;
     const method = headers[':method'] ?? 'GET';
     const path = headers[':path'] ?? '/';
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    stream.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBody) tooLarge = true;
-      else chunks.push(c);
-    });
-    stream.on('end', () => {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      dispatch(ex, method, path, headers as Incoming['headers'], rawHeaders, body, tooLarge);
-    });
+    readBody(stream, maxBody, (body, tooLarge) => dispatch(ex, method, path, headers as Incoming['headers'], rawHeaders, body, tooLarge));
     stream.on('close', () => {
       const p = conn.open.get(stream.id ?? -1);
       if (p && !p.ex.done) {
@@ -501,35 +388,13 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     if (req.httpVersionMajor === 2) return; // HTTP/2 is served from the 'stream' event
     const r = req as http.IncomingMessage;
-    const s = res as http.ServerResponse;
     const socket = r.socket;
-    const conn = connOf(socket, () => ({ id: ++connNo, h2: undefined, socket, open: new Map(), active: 0, goawayLast: undefined }));
-    const ex: Exchange = {
-      proto: 'h1',
-      conn,
-      streamId: undefined,
-      done: false,
-      isClosed: () => socket.destroyed,
-      respond(status, hdrs, body) {
-        s.writeHead(status, hdrs);
-        s.end(body);
-      },
-      refuse: () => resetSocket(socket),
-      destroy: () => resetSocket(socket),
-    };
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    r.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBody) tooLarge = true;
-      else chunks.push(c);
-    });
-    r.on('end', () => dispatch(ex, r.method ?? 'GET', r.url ?? '/', r.headers, r.rawHeaders, Buffer.concat(chunks), tooLarge));
+    const ex = h1Exchange(res as http.ServerResponse, socket, connOf(socket, () => newConn(undefined, socket)));
     r.on('error', noop);
+    readBody(r, maxBody, (body, tooLarge) => dispatch(ex, r.method ?? 'GET', r.url ?? '/', r.headers, r.rawHeaders, body, tooLarge));
   };
 
-  const settings: http2.Settings = { maxConcurrentStreams: maxStreams };
+  const settings: http2.Settings = { maxConcurrentStreams: coldStart ? 1 : maxStreams };
   const secure = http2.createSecureServer({ key, cert, allowHTTP1: true, settings });
   // The compat layer would wrap every HTTP/2 stream in request/response objects; HTTP/2 is served from
   // 'stream' directly, so detach it before adding the 'request' listener that HTTP/1.1-over-TLS needs.
@@ -557,10 +422,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     listen(plain, host),
     h2c ? listen(h2c, host) : Promise.resolve(undefined),
   ]);
-  const urlHost = host === '::1' ? '[::1]' : host;
+  // An IP literal, not `localhost`: no resolver involved, and the certificate names both.
+  const urlHost = host === '::1' ? '[::1]' : '127.0.0.1';
 
   const fake: FakeProvider = {
-    url: `https://localhost:${port}`,
+    url: `https://${urlHost}:${port}`,
     http1Url: `http://${urlHost}:${http1Port}`,
     h2cUrl: h2cPort === undefined ? undefined : `http://${urlHost}:${h2cPort}`,
     port,
@@ -589,15 +455,17 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     },
     setMaxConcurrentStreams(n) {
       maxStreams = n;
-      secure.updateSettings({ maxConcurrentStreams: n });
-      h2c?.updateSettings({ maxConcurrentStreams: n });
-      for (const c of conns) if (c.h2 && !c.h2.destroyed && !c.h2.closed) c.h2.settings({ maxConcurrentStreams: n });
+      if (!coldStart) {
+        secure.updateSettings({ maxConcurrentStreams: n });
+        h2c?.updateSettings({ maxConcurrentStreams: n });
+      }
+      for (const c of conns) if (!c.cold && !c.throttled) sessionStreams(c, n);
     },
     goawayAll(o = {}) {
       for (const c of conns) {
         const s = c.h2;
         if (!s || s.destroyed || s.closed) continue;
-        const last = Math.max(0, ...c.open.keys());
+        const last = c.maxStreamId;
         const debug = o.debug === undefined || o.debug === null ? undefined : Buffer.from(typeof o.debug === 'string' ? o.debug : JSON.stringify(o.debug));
         c.goawayLast = last;
         s.goaway(o.errorCode ?? NGHTTP2_NO_ERROR, last, debug as Buffer);
@@ -628,6 +496,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       for (const socket of sockets) socket.destroy();
       plain.closeAllConnections();
       await closed;
+      // Listening handles finish closing on the next loop turn; resolve after that so nothing is left.
+      await new Promise((resolve) => setImmediate(resolve));
     },
   };
   return fake;
