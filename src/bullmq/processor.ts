@@ -45,6 +45,8 @@ export interface ProcessorOptions<M> {
   /** Pauses every worker of the queue (`worker.rateLimit` / `queue.rateLimit`). Without it, a project-level
    * rate limit delays only this job. `createPushbackWorker` wires it. */
   rateLimit?: (ms: number) => Promise<void>;
+  /** The sender's `coolDownScope`, if it has one (default `rateLimitScope`): a `project` scope pauses the queue. */
+  coolDownScope?: (verdict: Verdict, target: Target) => 'project' | 'device' | 'topic' | null;
   /** Cool-downs shared through Redis (see `SharedCoolDowns`); wire `listen` to `sender.coolDownUntil`. */
   coolDowns?: SharedCoolDowns;
   /** The sender's `deadline` option, if it has one (default `defaultDeadline`), counted from the enqueue time. */
@@ -159,10 +161,13 @@ export function createProcessor<M>(options: ProcessorOptions<M>) {
     let rateLimitUntil = 0;
     const sharing: Promise<unknown>[] = [];
     const onStep = (i: number, step: StepResult): void => {
-      if (step.decision.kind !== 'retry' || step.verdict.code === 'PUSHBACK_WAIT' || rateLimitScope(step.verdict) !== 'project') return;
+      if (step.decision.kind !== 'retry' || step.verdict.code === 'PUSHBACK_WAIT') return;
+      const target = options.target(messages[i]!);
+      const scope = options.coolDownScope ? options.coolDownScope(step.verdict, target) : rateLimitScope(step.verdict);
+      if (scope !== 'project') return;
       const t = now();
       const until = t + (step.verdict.retryAfterMs ?? step.decision.delayMs);
-      const project = options.target(messages[i]!).project;
+      const project = target.project;
       const longer = until > rateLimitUntil;
       rateLimitUntil = Math.max(rateLimitUntil, until);
       if (!longer) return;
