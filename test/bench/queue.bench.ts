@@ -62,7 +62,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
   const url = process.env.REDIS_URL ?? owned!.url;
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   const fake = await startFakeProvider({ log: false, countTokens: false });
-  const messages = quick ? 2_000 : 10_000;
+  const messages = quick ? 1_000 : 10_000;
   const many = 2;
   const tag = `pbbench-${process.pid}-${Date.now().toString(36)}`;
   const out: Record<string, number | string> = {};
@@ -123,7 +123,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     out['queue.workers'] = many;
     out['queue.scaling'] = Number((n.rate / one.rate).toFixed(2));
     out['queue.redisCommandsPerMessage'] = Number(n.commandsPerMessage.toFixed(1));
-    const costs = await measure(1, 500, true);
+    const costs = await measure(1, quick ? 300 : 1_000, true);
     out['queue.redisRoundTripsPerMessage'] = Number(costs.roundTripsPerMessage.toFixed(2));
 
     // Memory per tracked device: the GCRA key with FCM's two windows (240/min, 5000/h).
