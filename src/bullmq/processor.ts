@@ -174,8 +174,8 @@ export function createProcessor<M>(options: ProcessorOptions<M>) {
       if (options.coolDowns) sharing.push(options.coolDowns.publish(project, until).catch(() => undefined));
       if (options.rateLimit) sharing.push(options.rateLimit(Math.ceil(until - t)).catch(() => undefined));
     };
-    // The engine listens to the job's abort signal once per message in flight.
-    if (signal && toSend.length > 10) setMaxListeners(toSend.length + 10, signal);
+    // The engine listens to the job's abort signal a few times per message in flight (send, slot, admission).
+    if (signal && toSend.length > 2) setMaxListeners(toSend.length * 4 + 10, signal);
     const settled = await Promise.allSettled(
       toSend.map((i) =>
         options.sender.attempt(messages[i]!, attemptStateOf(progress, i, started), signal ? { signal } : {}).then((step) => {
