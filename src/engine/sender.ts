@@ -155,6 +155,16 @@ class Engine<M> implements Sender<M> {
     return this.pruner.flush();
   }
 
+  coolDownUntil(target: { project: string; topic?: string; token?: string }, untilMs: number): void {
+    const [key, shown] =
+      target.token !== undefined
+        ? [`d:${target.token}`, `device:${redactToken(target.token)}`]
+        : target.topic !== undefined
+          ? [`t:${target.topic}`, `topic:${target.topic}`]
+          : [`p:${target.project}`, `project:${target.project}`];
+    if (this.cooldowns.set(key, untilMs)) this.emit({ type: 'cool-down', key: shown, untilMs, at: this.now() });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.active.idle();

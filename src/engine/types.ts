@@ -206,6 +206,10 @@ export interface Sender<M> {
   flush(): Promise<void>;
   /** Tokens held in quarantine by the safety valve or after a failing hook (raw: persist or inspect them). */
   quarantined?(key?: string): DropTokenEvent[];
+  /** Cools a target down from outside (a rate limit another worker saw, shared through Redis by
+   * `pushback/bullmq`): nothing is sent to it before `untilMs`; queued messages wait (or defer) as after
+   * their own 429. The device when `token` is given, else the topic when given, else the project. */
+  coolDownUntil?(target: { project: string; topic?: string; token?: string }, untilMs: number): void;
   /** Drains: in-flight sends finish, hook batches flush, timers are cleared. */
   close(): Promise<void>;
 }
