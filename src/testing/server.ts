@@ -184,10 +184,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     conn.goawayLast = last;
     if (!session.closed && !session.destroyed) session.goaway(g?.errorCode ?? NGHTTP2_NO_ERROR, last, debug as Buffer);
     // Streams above lastStreamId are not processed: refuse them.
-    for (const [id, other] of [...conn.open]) {
-      if (id <= last || other === p) continue;
-      refuseCut(other);
-    }
+    // RST_STREAM in the same tick as GOAWAY corrupts Node 20's nghttp2 heap under load (glibc abort seen
+    // with 200 concurrent streams): send the resets on the next turn of the event loop.
+    const cut = [...conn.open].filter(([id, other]) => id > last && other !== p).map(([, other]) => other);
+    setImmediate(() => cut.forEach(refuseCut));
     setImmediate(() => {
       if (!session.closed && !session.destroyed) session.close();
     });
@@ -213,7 +213,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       if (!cut) return false; // this stream is at or below lastStreamId: answer it normally
       finishPending(p);
       recorder.faulted(p.entry, 'goaway', now());
-      p.ex.refuse();
+      setImmediate(() => p.ex.refuse()); // see goaway(): never RST in the GOAWAY's tick
       return true;
     }
     finishPending(p);
@@ -368,7 +368,12 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
 
   const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
     stream.on('error', noop);
-    const session = stream.session as http2.ServerHttp2Session;
+    const session = stream.session as http2.ServerHttp2Session | undefined;
+    // The session can be gone (destroyed by a reset fault) before this listener runs.
+    if (!session || session.destroyed) {
+      stream.destroy();
+      return;
+    }
     const conn = connOf(session, () => newConn(session, session.socket as unknown as Socket));
     const ex = h2Exchange(stream, session, conn);
     if (stream.id !== undefined && stream.id > conn.maxStreamId) conn.maxStreamId = stream.id;
