@@ -9,7 +9,7 @@ import { RateEnforcer, type RateLimits } from './rate.js';
 import { filterLog, maxRate, Recorder, type LogEntry } from './recorder.js';
 import { parseRoute, vendorTargets } from './routes.js';
 import type { FakeProvider, FakeProviderOptions } from './api.js';
-import { h1Exchange, h2Exchange, readBody, resetSocket, type Conn, type Exchange, type Pending } from './exchange.js';
+import { h1Exchange, h2Exchange, outsideReceive, readBody, resetSocket, type Conn, type Exchange, type Pending } from './exchange.js';
 import { providerError, retryAfterValue } from './shapes/index.js';
 
 const { NGHTTP2_NO_ERROR } = http2.constants;
@@ -183,12 +183,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const debug = debugValue === null ? undefined : Buffer.from(typeof debugValue === 'string' ? debugValue : JSON.stringify(debugValue));
     conn.goawayLast = last;
     if (!session.closed && !session.destroyed) session.goaway(g?.errorCode ?? NGHTTP2_NO_ERROR, last, debug as Buffer);
-    // Streams above lastStreamId are not processed: refuse them.
-    // RST_STREAM in the same tick as GOAWAY corrupts Node 20's nghttp2 heap under load (glibc abort seen
-    // with 200 concurrent streams): send the resets on the next turn of the event loop.
-    const cut = [...conn.open].filter(([id, other]) => id > last && other !== p).map(([, other]) => other);
-    setImmediate(() => cut.forEach(refuseCut));
-    setImmediate(() => {
+    // Streams above lastStreamId are not processed: refuse them (their RST_STREAMs are sent outside
+    // nghttp2's receive loop, see outsideReceive in exchange.ts), then close the session gracefully.
+    for (const [id, other] of [...conn.open]) if (id > last && other !== p) refuseCut(other);
+    outsideReceive(() => {
       if (!session.closed && !session.destroyed) session.close();
     });
     return streamId > last;
@@ -213,7 +211,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       if (!cut) return false; // this stream is at or below lastStreamId: answer it normally
       finishPending(p);
       recorder.faulted(p.entry, 'goaway', now());
-      setImmediate(() => p.ex.refuse()); // see goaway(): never RST in the GOAWAY's tick
+      p.ex.refuse();
       return true;
     }
     finishPending(p);
