@@ -58,6 +58,29 @@ export function resetSocket(socket: Socket, fallback: () => void = () => socket.
   }
 }
 
+/**
+ * Runs `fn` on the next turn of the event loop, outside nghttp2's receive loop. Every RST_STREAM the fake
+ * sends goes through here.
+ *
+ * Why: the server decides a stream's fate in its 'end' listener, and Node runs that listener *inside*
+ * `nghttp2_session_mem_recv2()`, from nghttp2's DATA frame callback. In Node 20, `stream.close(code)` with
+ * any code but CANCEL reaches `Http2Stream::SubmitRstStream()`, which flushes at once with
+ * `nghttp2_session_mem_send()` from within that callback (nghttp2 forbids this; fixed upstream by
+ * nodejs/node#64166 for #64113, after the last 20.x release). If a GOAWAY is queued, the flush sends it and
+ * nghttp2 closes and frees the streams above its lastStreamId, including the stream whose DATA frame it is
+ * still processing; back in `nghttp2_session_on_data_received()` it then writes into the freed block
+ * (valgrind: invalid access "inside a block of size 232 free'd" by `nghttp2_session_destroy_stream` <-
+ * `session_after_frame_sent1` <- `Http2Stream::RstStream`) and glibc later aborts the whole process with
+ * "corrupted size vs. prev_size". A GOAWAY fault refuses every later stream above lastStreamId from its
+ * 'end' listener, so it hit this under load; a REFUSED_STREAM without a GOAWAY happened to survive only
+ * because nghttp2 keeps closed streams around for a while.
+ * `setImmediate` runs from the event loop's check phase, never nested in a socket read (a microtask or
+ * `process.nextTick` would still run inside the callback).
+ */
+export function outsideReceive(fn: () => void): void {
+  setImmediate(fn);
+}
+
 /** The exchange of one HTTP/2 stream. */
 export function h2Exchange(stream: http2.ServerHttp2Stream, session: http2.ServerHttp2Session, conn: Conn): Exchange {
   return {
@@ -74,7 +97,13 @@ export function h2Exchange(stream: http2.ServerHttp2Stream, session: http2.Serve
         stream.end(body);
       }
     },
-    refuse: () => stream.close(NGHTTP2_REFUSED_STREAM),
+    // Called from inside nghttp2's receive loop: see outsideReceive.
+    refuse: () =>
+      outsideReceive(() => {
+        if (!stream.destroyed && !stream.closed) stream.close(NGHTTP2_REFUSED_STREAM);
+      }),
+    // Not deferred: resetting the TCP socket does not go through nghttp2 (valgrind-clean under the GOAWAY and
+    // reset storm test), and one turn later Node has already sent RST_STREAM(CANCEL) and a clean close.
     destroy: () => resetSocket(session.socket as unknown as Socket, () => session.destroy()),
   };
 }

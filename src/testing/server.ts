@@ -9,7 +9,7 @@ import { RateEnforcer, type RateLimits } from './rate.js';
 import { filterLog, maxRate, Recorder, type LogEntry } from './recorder.js';
 import { parseRoute, vendorTargets } from './routes.js';
 import type { FakeProvider, FakeProviderOptions } from './api.js';
-import { h1Exchange, h2Exchange, readBody, resetSocket, type Conn, type Exchange, type Pending } from './exchange.js';
+import { h1Exchange, h2Exchange, outsideReceive, readBody, resetSocket, type Conn, type Exchange, type Pending } from './exchange.js';
 import { providerError, retryAfterValue } from './shapes/index.js';
 
 const { NGHTTP2_NO_ERROR } = http2.constants;
@@ -183,12 +183,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const debug = debugValue === null ? undefined : Buffer.from(typeof debugValue === 'string' ? debugValue : JSON.stringify(debugValue));
     conn.goawayLast = last;
     if (!session.closed && !session.destroyed) session.goaway(g?.errorCode ?? NGHTTP2_NO_ERROR, last, debug as Buffer);
-    // Streams above lastStreamId are not processed: refuse them.
-    for (const [id, other] of [...conn.open]) {
-      if (id <= last || other === p) continue;
-      refuseCut(other);
-    }
-    setImmediate(() => {
+    // Streams above lastStreamId are not processed: refuse them (their RST_STREAMs are sent outside
+    // nghttp2's receive loop, see outsideReceive in exchange.ts), then close the session gracefully.
+    for (const [id, other] of [...conn.open]) if (id > last && other !== p) refuseCut(other);
+    outsideReceive(() => {
       if (!session.closed && !session.destroyed) session.close();
     });
     return streamId > last;
@@ -368,7 +366,12 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
 
   const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
     stream.on('error', noop);
-    const session = stream.session as http2.ServerHttp2Session;
+    const session = stream.session as http2.ServerHttp2Session | undefined;
+    // The session can be gone (destroyed by a reset fault) before this listener runs.
+    if (!session || session.destroyed) {
+      stream.destroy();
+      return;
+    }
     const conn = connOf(session, () => newConn(session, session.socket as unknown as Socket));
     const ex = h2Exchange(stream, session, conn);
     if (stream.id !== undefined && stream.id > conn.maxStreamId) conn.maxStreamId = stream.id;

@@ -34,7 +34,8 @@ export function h2Request(
 ): Promise<Reply & { streamId: number | undefined }> {
   return new Promise((resolve, reject) => {
     const req = session.request({ ':method': 'POST', ':path': path, ...headers });
-    let streamId: number | undefined;
+    // On a connected session the id is assigned at once ('ready' was already emitted); otherwise on 'ready'.
+    let streamId: number | undefined = req.id;
     req.on('ready', () => (streamId = req.id));
     let status = 0;
     let resHeaders: Record<string, string | string[] | undefined> = {};
