@@ -189,7 +189,8 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
       for (let i = 0; i < W; i++) {
         this.win[slot * W + i] = oldWin[s * W + i]!;
         const from = (s * W + i) * RING;
-        this.cnt.set(oldCnt.subarray(from, from + RING), (slot * W + i) * RING);
+        const to = (slot * W + i) * RING;
+        for (let r = 0; r < RING; r++) this.cnt[to + r] = oldCnt[from + r]!;
       }
     }
     this.used = live.length;
