@@ -49,16 +49,17 @@ export type WindowPlan =
  * **Strict over any sliding window.** A reservoir refreshed every `perMs` is a fixed window: a provider
  * counting a sliding window would see up to 2× the count across a refresh. Instead each window of
  * `count` per `perMs` is cut into k sub-windows (reservoir refreshed every ⌈perMs/k⌉ to
- * ⌊count/(k+2)⌋ permits; k ≤ 20 chosen to keep the most throughput). Every permit carries its origin
- * (when its job started) and must leave within `staleMs` (≤ half a sub-window) of it: `fresh()` tells
- * the sender, which re-admits a message whose permit went stale while it queued for a slot, and leases
- * expire at the same age. A sliding window of `perMs` therefore only sees permits from refreshes within
- * `perMs` + one sub-window, i.e. at most k + 2 reservoirs, so at most `count` messages. Throughput cost:
+ * ⌊count/(k+2)⌋ permits; k ≤ 20 chosen to keep the most throughput). A permit must leave soon after
+ * its job started (its origin): the sender takes its concurrency slot *before* admission, so it sends at
+ * once, and leased permits expire `staleMs` (half a sub-window, ≤ 500 ms) after their origin (`fresh()`).
+ * Assuming bottleneck starts a job within `staleMs` of taking its permits (locally a few ms; one Redis round
+ * trip), a sliding window of `perMs` only sees permits from refreshes within `perMs` + one sub-window, i.e.
+ * at most k + 2 reservoirs, so at most `count` messages. Throughput cost:
  * k·⌊count/(k+2)⌋ per `perMs`, i.e. 20/22 ≈ 91% of the nominal rate for large windows (FCM's 600,000/min
  * gives 545,440/min), 90% for Meizu's 200/s. (bottleneck's heartbeat refreshes at most once per interval,
  * locally and in its Redis scripts, so refreshes are never closer than the interval.)
  * Windows of at most 32 permits (e.g. Tencent's 30 calls/s) cannot be split usefully: those space
- * single-message jobs by `minTime` = ⌈(perMs + 2·staleMs)/(count − 1)⌉ instead, so even permits that
+ * single-message jobs by `minTime` = ⌈(perMs + 4·staleMs)/(count − 1)⌉ instead, so even permits that
  * leave up to `staleMs` late fit `count` per sliding window ((count − 1)/count of the rate and a little).
  */
 export class Admission {
