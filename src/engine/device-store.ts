@@ -27,12 +27,24 @@ function hashToken(s: string): void {
 const MIN_CAPACITY = 1024;
 
 /**
+ * Sub-windows per window. A window of `perMs` is cut into K sub-windows (buckets) of `perMs / K`, and a
+ * send is admitted only while the last K + 1 buckets (the current one included) hold fewer than `count`
+ * sends. Any sliding window of `perMs` (closed or open) overlaps at most K + 1 consecutive buckets, so no
+ * sliding window ever holds more than `count` sends: the limit is strict for a provider that counts any
+ * sliding window (a fixed window lets 2× through across a boundary).
+ * Cost: bursts of the full `count` still pass, but under steady demand a device gets `count` per
+ * (K + 1) buckets, i.e. K / (K + 1) = 8/9 ≈ 89% of the nominal rate; memory per slot is K + 1 counts
+ * per window (52 bytes per slot with FCM's two windows, ~110 bytes per tracked device at the table's load).
+ */
+const K = 8;
+const RING = K + 1;
+
+/**
  * In-memory per-device counters with bounded memory: an open-addressing hash table over typed arrays
  * (linear probing, load ≤ 1/2), keyed by a 64-bit hash of the token; per slot 8 bytes of key and, per
- * window, a 4-byte window number and a 2- or 4-byte count. Fixed windows aligned to the store's epoch
- * (a device can get up to 2× a window's count across a window boundary, as with any fixed window).
- * A device whose windows have all passed is idle and is evicted when the table is swept (on growth).
- * About 40 bytes per tracked device with two windows.
+ * window, a 4-byte bucket number and a ring of K + 1 bucket counts (2 or 4 bytes each). Strict over any
+ * sliding window (see `K`). A device whose buckets have all passed is idle and is evicted when the table
+ * is swept (on growth).
  */
 export class MemoryDeviceCounterStore implements DeviceCounterStore {
   private capacity = MIN_CAPACITY;
@@ -43,40 +55,52 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   private wide = false;
   private epoch = NaN;
   private lastWindows: Windows | undefined;
-  /** Scratch: the current window number of each window, for one reserve call. */
+  /** Scratch: the current bucket number of each window, for one reserve call. */
   private nos = new Float64Array(8);
   private keyA = new Uint32Array(MIN_CAPACITY);
   private keyB = new Uint32Array(MIN_CAPACITY);
+  /** Per slot and window: the number (mod 2^32) of the latest bucket written. */
   private win = new Uint32Array(0);
+  /** Per slot and window: RING bucket counts, bucket n at index n % RING. */
   private cnt: Uint16Array | Uint32Array = new Uint16Array(0);
 
   reserve(key: string, windows: Windows, now: number): number {
+    return this.check(key, windows, now, true);
+  }
+
+  /** How long until `reserve` would admit one send to `key` (0: now), without reserving anything. */
+  wait(key: string, windows: Windows, now: number): number {
+    return this.check(key, windows, now, false);
+  }
+
+  private check(key: string, windows: Windows, now: number, take: boolean): number {
     if (windows.length === 0) return 0;
     if (Number.isNaN(this.epoch)) this.epoch = now;
     if (windows !== this.lastWindows) this.checkLayout(windows);
     hashToken(key);
-    const W = this.w;
     let slot = h1 & this.mask;
     for (;;) {
       const b = this.keyB[slot]!;
       if (b === 0) break;
-      if (b === h2 && this.keyA[slot] === h1) {
-        return this.reserveAt(slot, windows, now);
-      }
+      if (b === h2 && this.keyA[slot] === h1) return this.reserveAt(slot, windows, now, take);
       slot = (slot + 1) & this.mask;
     }
-    // A new device: every window starts empty.
-    for (const x of windows) if (x.count < 1) return this.untilNext(x.perMs, now);
+    // A new device: every window starts empty (counts are validated >= 1 by createLimits).
+    for (const x of windows) if (x.count < 1) return this.bucketStart(x.perMs, this.bucketNo(x.perMs, now) + 1) - now;
+    if (!take) return 0;
     if ((this.used + 1) * 2 > this.capacity) {
       this.rebuild(now);
-      return this.reserve(key, windows, now);
+      return this.check(key, windows, now, take);
     }
     this.keyA[slot] = h1;
     this.keyB[slot] = h2;
     this.used++;
+    const W = this.w;
     for (let i = 0; i < W; i++) {
-      this.win[slot * W + i] = this.windowNo(this.perMs[i]!, now);
-      this.cnt[slot * W + i] = 1;
+      const no = this.bucketNo(this.perMs[i]!, now);
+      const j = slot * W + i;
+      this.win[j] = no;
+      this.cnt[j * RING + (no % RING)] = 1;
     }
     return 0;
   }
@@ -88,35 +112,55 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     this.lastWindows = windows;
   }
 
-  private reserveAt(slot: number, windows: Windows, now: number): number {
+  private reserveAt(slot: number, windows: Windows, now: number, take: boolean): number {
     const W = this.w;
-    const base = slot * W;
+    const cnt = this.cnt;
     let wait = 0;
     for (let i = 0; i < W; i++) {
-      const no = this.windowNo(this.perMs[i]!, now);
+      const j = slot * W + i;
+      const no = this.bucketNo(this.perMs[i]!, now);
       this.nos[i] = no;
-      if (this.win[base + i] === no && this.cnt[base + i]! >= windows[i]!.count) {
-        wait = Math.max(wait, this.untilNext(this.perMs[i]!, now));
-      }
+      const last = this.win[j]!;
+      let d = ((no >>> 0) - last) | 0; // buckets since the latest write (wraps at 2^32)
+      if (d < 0) d = 0; // the clock went back: count it as the latest bucket
+      if (d > K) continue; // every bucket in reach is empty
+      // Buckets no-K .. last (those after `last` are empty).
+      const base = j * RING;
+      let sum = 0;
+      for (let b = last - K + d; b <= last; b++) sum += cnt[base + (((b % RING) + RING) % RING)]!;
+      const count = windows[i]!.count;
+      if (sum < count) continue;
+      // At the limit: the earliest bucket no+m whose reach (no+m-K .. last) holds fewer than `count`.
+      let m = 1;
+      for (let b = last - K + d; sum >= count && b <= last; b++, m++) sum -= cnt[base + (((b % RING) + RING) % RING)]!;
+      wait = Math.max(wait, this.bucketStart(this.perMs[i]!, no + m - 1) - now);
     }
-    if (wait > 0) return wait;
+    if (wait > 0 || !take) return wait;
     for (let i = 0; i < W; i++) {
-      const j = base + i;
-      if (this.win[j] === this.nos[i]) this.cnt[j]!++;
-      else {
-        this.win[j] = this.nos[i]!;
-        this.cnt[j] = 1;
+      const j = slot * W + i;
+      const no = this.nos[i]!;
+      const last = this.win[j]!;
+      const d = ((no >>> 0) - last) | 0;
+      const base = j * RING;
+      if (d > 0) {
+        // Clear the buckets the ring is about to reuse.
+        for (let b = 1; b <= Math.min(d, RING); b++) cnt[base + ((last + b) % RING)] = 0;
+        this.win[j] = no;
       }
+      const cur = d > 0 ? no : last;
+      cnt[base + (cur % RING)]!++;
     }
     return 0;
   }
 
-  private windowNo(perMs: number, now: number): number {
-    return Math.max(1, Math.floor((now - this.epoch) / perMs) + 1);
+  /** The bucket `now` falls in: exact integer arithmetic, so a sliding window spans at most K + 1 buckets. */
+  private bucketNo(perMs: number, now: number): number {
+    return Math.max(0, Math.floor(((now - this.epoch) * K) / perMs));
   }
 
-  private untilNext(perMs: number, now: number): number {
-    return Math.max(1, this.epoch + this.windowNo(perMs, now) * perMs - now);
+  /** Milliseconds (integer) from the epoch to the first instant of bucket `n`. */
+  private bucketStart(perMs: number, n: number): number {
+    return this.epoch + Math.ceil((n * perMs) / K);
   }
 
   /** Rebuilds the table without idle devices, at a capacity that keeps the load between 1/8 and 3/8. */
@@ -126,12 +170,12 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     const oldB = this.keyB;
     const oldWin = this.win;
     const oldCnt = this.cnt;
-    const current = this.perMs.map((p) => this.windowNo(p, now));
+    const current = this.perMs.map((p) => this.bucketNo(p, now) >>> 0);
     const live: number[] = [];
     for (let s = 0; s < oldB.length; s++) {
       if (oldB[s] === 0) continue;
       let active = false;
-      for (let i = 0; i < W; i++) if (oldWin[s * W + i] === current[i]) active = true;
+      for (let i = 0; i < W; i++) if (((current[i]! - oldWin[s * W + i]!) | 0) <= K) active = true;
       if (active) live.push(s);
     }
     let capacity = MIN_CAPACITY;
@@ -144,7 +188,9 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
       this.keyB[slot] = oldB[s]!;
       for (let i = 0; i < W; i++) {
         this.win[slot * W + i] = oldWin[s * W + i]!;
-        this.cnt[slot * W + i] = oldCnt[s * W + i]!;
+        const from = (s * W + i) * RING;
+        const to = (slot * W + i) * RING;
+        for (let r = 0; r < RING; r++) this.cnt[to + r] = oldCnt[from + r]!;
       }
     }
     this.used = live.length;
@@ -156,7 +202,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     this.keyA = new Uint32Array(capacity);
     this.keyB = new Uint32Array(capacity);
     this.win = new Uint32Array(capacity * this.w);
-    this.cnt = this.wide ? new Uint32Array(capacity * this.w) : new Uint16Array(capacity * this.w);
+    this.cnt = this.wide ? new Uint32Array(capacity * this.w * RING) : new Uint16Array(capacity * this.w * RING);
   }
 
   /** New window layout: counters restart (the windows changed, old counts mean nothing). */

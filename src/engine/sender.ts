@@ -231,12 +231,7 @@ class Engine<M> implements Sender<M> {
     let probe = false;
     if (this.circuit) {
       const c = this.circuit.check(credKey, this.now());
-      if (c.kind === 'open') {
-        const { tokens: _omit, messageId: _id, ...rest } = c.verdict;
-        const verdict: Verdict = { ...rest, reason: `circuit open for this credential (no request sent): ${c.verdict.reason}` };
-        const decision: Decision = { kind: 'stop', outcome: 'fatal', reason: `circuit open: ${c.verdict.code}` };
-        return this.local(st, target, verdict, decision);
-      }
+      if (c.kind === 'open') return this.circuitOpen(st, target, c.verdict);
       probe = c.kind === 'probe';
     }
 
@@ -245,6 +240,16 @@ class Engine<M> implements Sender<M> {
       if (!this.admitNow(target, signal)) {
         const waited = await this.beforeSend(target, st, deadline, signal, mode);
         if (waited) return waited;
+        // The slot is held and the request leaves next: a fatal verdict that arrived while this message
+        // queued stops it here (sendMany to a revoked key sends about `concurrency` requests, not all).
+        if (this.circuit && !probe && this.circuit.isOpen(credKey)) {
+          const c = this.circuit.check(credKey, this.now());
+          if (c.kind === 'open') {
+            this.limits.concurrency.release();
+            return this.circuitOpen(st, target, c.verdict);
+          }
+          probe = c.kind === 'probe';
+        }
       }
       const attemptNo = st.attempt + 1;
       const generation = this.refresher.generation;
@@ -305,7 +310,14 @@ class Engine<M> implements Sender<M> {
   /**
    * Waits (or, in `defer` mode, returns a retry decision) until the target is out of its cool-down and
    * under its device limit, is admitted by the project/topic limiters, and holds a concurrency slot.
-   * Returns a Step when the message stops (or defers) before any request.
+   * Returns a Step when the message stops (or defers) before any request; `undefined` with the slot held.
+   *
+   * Order matters for the limits: no limit may count a message long before it is sent. So the concurrency
+   * slot comes first, then project/topic admission (its leased permits expire after `Admission.staleMs`),
+   * then the cool-down re-check, then the device reservation, and the request leaves. A device at its limit is only peeked at before the slot, so it waits outside the
+   * slot without spending project permits. Trade-off: while a project waits for its rate window, the
+   * messages waiting for admission hold their slots (a sender shared by many projects can see one hot
+   * project delay the others by up to one sub-window; give such projects their own senders).
    */
   private async beforeSend(
     target: Target,
@@ -314,42 +326,55 @@ class Engine<M> implements Sender<M> {
     signal: AbortSignal | undefined,
     mode: Mode,
   ): Promise<Step | undefined> {
-    let admitted = false;
+    const l = this.limits;
+    const token = l.deviceWindows.length > 0 ? target.token : undefined;
     for (;;) {
       let now = this.now();
       if (signal?.aborted) throw signal.reason;
       let waitMs = this.coolingUntil(target, now) - now;
-      let why = 'the target is cooling down after a rate-limit response';
-      if (waitMs <= 0 && !admitted && target.token !== undefined && this.limits.deviceWindows.length > 0) {
-        waitMs = await this.limits.deviceStore.reserve(target.token, this.limits.deviceWindows, now);
-        why = 'the device is at its rate limit';
+      let why = COOLING;
+      if (waitMs <= 0 && token !== undefined && l.deviceStore.wait) {
+        const w = l.deviceStore.wait(token, l.deviceWindows, now);
+        waitMs = typeof w === 'number' ? w : await w;
+        why = AT_DEVICE_LIMIT;
       }
-      if (waitMs > 0) {
-        const stop = this.waitStop(waitMs, now, st, deadline, why);
-        if (stop) return this.local(st, target, stop.verdict, stop.decision);
-        if (mode === 'defer') {
-          const verdict = localVerdict(this.options.provider, 'PUSHBACK_WAIT', 'retry', why, waitMs);
-          return { verdict, decision: { kind: 'retry', delayMs: waitMs, reason: why }, target, sent: false, state: stateOf(st) };
+      if (waitMs <= 0) {
+        const slot = l.concurrency.acquire(signal);
+        if (slot) await slot;
+        try {
+          // Admission with the slot held, so a permit is spent right after it is granted (a permit taken
+          // before a long wait for a slot would leave late, together with later permits).
+          if (target.topic !== undefined) {
+            const t = l.topic.admit(target.topic, signal);
+            if (t) await t;
+          }
+          const p = l.project.admit(target.project, signal);
+          if (p) await p;
+          now = this.now();
+          if (this.coolingUntil(target, now) > now) {
+            // A cool-down began while this message queued: give the slot back, wait outside it.
+            l.concurrency.release();
+            continue;
+          }
+          if (token !== undefined) {
+            const r = l.deviceStore.reserve(token, l.deviceWindows, now);
+            waitMs = typeof r === 'number' ? r : await r;
+            why = AT_DEVICE_LIMIT;
+          }
+        } catch (err) {
+          l.concurrency.release();
+          throw err;
         }
-        await this.timers.sleep(waitMs, signal);
-        continue;
+        if (waitMs <= 0) return undefined;
+        l.concurrency.release(); // another message took the device's last permit: wait outside the slot
       }
-      if (!admitted) {
-        const t = target.topic !== undefined ? this.limits.topic.admit(target.topic, signal) : null;
-        if (t) await t;
-        const p = this.limits.project.admit(target.project, signal);
-        if (p) await p;
-        admitted = true;
+      const stop = this.waitStop(waitMs, now, st, deadline, why);
+      if (stop) return this.local(st, target, stop.verdict, stop.decision);
+      if (mode === 'defer') {
+        const verdict = localVerdict(this.options.provider, 'PUSHBACK_WAIT', 'retry', why, waitMs);
+        return { verdict, decision: { kind: 'retry', delayMs: waitMs, reason: why }, target, sent: false, state: stateOf(st) };
       }
-      const slot = this.limits.concurrency.acquire(signal);
-      if (slot) await slot;
-      now = this.now();
-      if (this.coolingUntil(target, now) > now) {
-        // A cool-down began while this message queued: give the slot back, wait outside it.
-        this.limits.concurrency.release();
-        continue;
-      }
-      return undefined;
+      await this.timers.sleep(waitMs, signal);
     }
   }
 
@@ -402,6 +427,14 @@ class Engine<M> implements Sender<M> {
       };
     }
     return undefined;
+  }
+
+  /** The fatal circuit of the credential is open: the message stops without a request. */
+  private circuitOpen(st: RunState, target: Target, open: Verdict): Step {
+    const { tokens: _omit, messageId: _id, ...rest } = open;
+    const verdict: Verdict = { ...rest, reason: `circuit open for this credential (no request sent): ${open.reason}` };
+    const decision: Decision = { kind: 'stop', outcome: 'fatal', reason: `circuit open: ${open.code}` };
+    return this.local(st, target, verdict, decision);
   }
 
   /** A verdict decided without a request (open circuit, a wait past the deadline): counted as an attempt. */
@@ -547,6 +580,9 @@ class Tracker {
 }
 
 function ignore(): void {}
+
+const COOLING = 'the target is cooling down after a rate-limit response';
+const AT_DEVICE_LIMIT = 'the device is at its rate limit';
 
 function always(): boolean {
   return true;

@@ -80,6 +80,12 @@ export interface LimitOptions {
 export interface DeviceCounterStore {
   /** Reserve one send to `key` now; returns 0 if allowed, else ms until it would be. */
   reserve(key: string, windows: readonly { count: number; perMs: number }[], now: number): number | Promise<number>;
+  /**
+   * Optional: ms until `reserve` would admit one send to `key` (0: now), reserving nothing. Lets the
+   * engine wait for a hot device before it spends project permits; without it the engine learns the
+   * wait from `reserve` (called right before the request leaves).
+   */
+  wait?(key: string, windows: readonly { count: number; perMs: number }[], now: number): number | Promise<number>;
   /** Number of tracked keys. */
   size(): number | Promise<number>;
   close?(): void | Promise<void>;

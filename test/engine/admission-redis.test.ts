@@ -17,21 +17,26 @@ function redisOptions(): { host: string; port: number } {
 }
 
 describe('Admission on Redis', () => {
-  it('two limiters sharing a Redis window admit no more than the window between them', async () => {
+  it('two limiters sharing a Redis window admit no more than one sub-window reservoir between them', async () => {
     const id = `pbtest-admission-${process.pid}-${randomBytes(3).toString('hex')}`;
     const shared = { datastore: 'ioredis', clientOptions: redisOptions(), id, clearDatastore: false };
     const a = new Admission('a', [{ count: 500, perMs: 60_000 }], shared);
     const b = new Admission('b', [{ count: 500, perMs: 60_000 }], shared);
+    const plan = a.plans[0]!;
+    if (plan.kind !== 'reservoir') throw new Error('expected a reservoir plan');
+    // 500/min → 18 sub-windows of 3,334 ms with 25 permits each (never more than 500 in any sliding minute).
+    expect(plan).toMatchObject({ subWindows: 18, reservoir: 25 });
     let admitted = 0;
-    await Promise.all(Array.from({ length: 300 }, () => a.admit('project-1')!.then(() => admitted++)));
-    await Promise.all(Array.from({ length: 150 }, () => b.admit('project-1')!.then(() => admitted++)));
-    expect(admitted).toBe(450);
-    // 50 permits are left in the shared window: a batch of 100 from either process waits for the refresh.
-    void Array.from({ length: 100 }, () => a.admit('project-1')!.then(() => admitted++, () => undefined));
+    await Promise.all(Array.from({ length: 15 }, () => a.admit('project-1')!.then(() => admitted++)));
+    await Promise.all(Array.from({ length: 10 }, () => b.admit('project-1')!.then(() => admitted++)));
+    expect(admitted).toBe(25);
+    // The shared sub-window is spent: a batch from either process waits for the next refresh.
+    void Array.from({ length: 5 }, () => a.admit('project-1')!.then(() => admitted++, () => undefined));
+    void Array.from({ length: 5 }, () => b.admit('project-1')!.then(() => admitted++, () => undefined));
     await new Promise((r) => setTimeout(r, 1000));
-    expect(admitted).toBe(450);
+    expect(admitted).toBe(25);
     // Another project has its own window.
-    await Promise.all(Array.from({ length: 100 }, () => a.admit('project-2')));
+    await Promise.all(Array.from({ length: 25 }, () => a.admit('project-2')));
     await a.close();
     await b.close();
   });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryDeviceCounterStore } from '../../src/engine/device-store.js';
 import { fcmToken } from './fixtures.js';
@@ -8,28 +9,98 @@ const FCM_DEVICE = [
   { count: 5000, perMs: 3_600_000 },
 ];
 
+/** The most events any closed window [t, t + perMs] holds (times sorted). */
+function maxInSlidingWindow(times: readonly number[], perMs: number): number {
+  let max = 0;
+  let lo = 0;
+  for (let hi = 0; hi < times.length; hi++) {
+    while (times[hi]! - times[lo]! > perMs) lo++;
+    max = Math.max(max, hi - lo + 1);
+  }
+  return max;
+}
+
 describe('MemoryDeviceCounterStore', () => {
-  it('allows up to the window count, then says how long to wait', () => {
+  it('allows a burst up to the window count, then says how long to wait', () => {
     const s = new MemoryDeviceCounterStore();
     const t = fcmToken(1);
     for (let i = 0; i < 240; i++) expect(s.reserve(t, FCM_DEVICE, T0 + i)).toBe(0);
-    const wait = s.reserve(t, FCM_DEVICE, T0 + 500);
-    expect(wait).toBe(60_000 - 500);
+    // The burst sits in bucket 0 (7.5 s long): it leaves the reach only when bucket 9 starts.
+    expect(s.reserve(t, FCM_DEVICE, T0 + 500)).toBe(9 * 7_500 - 500);
+    expect(s.wait(t, FCM_DEVICE, T0 + 500)).toBe(9 * 7_500 - 500);
     // Another device is independent.
     expect(s.reserve(fcmToken(2), FCM_DEVICE, T0 + 500)).toBe(0);
-    // The next window admits again.
-    expect(s.reserve(t, FCM_DEVICE, T0 + 60_000)).toBe(0);
+    expect(s.reserve(t, FCM_DEVICE, T0 + 9 * 7_500 - 1)).toBe(1);
+    expect(s.reserve(t, FCM_DEVICE, T0 + 9 * 7_500)).toBe(0);
+  });
+
+  it('a fixed window would let 2× through across its boundary; this store never does', () => {
+    // The demo's measurement: 5 per second, sends just before and just after a window boundary.
+    const s = new MemoryDeviceCounterStore();
+    const w = [{ count: 5, perMs: 1000 }];
+    const sent: number[] = [];
+    for (const at of [0, 990, 991, 992, 993, 994, 1000, 1001, 1002, 1003, 1004, 1005, 1500, 1990]) {
+      if (s.reserve('hot', w, T0 + at) === 0) sent.push(at);
+    }
+    expect(maxInSlidingWindow(sent, 1000)).toBeLessThanOrEqual(5);
+    expect(sent.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('wait() reserves nothing', () => {
+    const s = new MemoryDeviceCounterStore();
+    const w = [{ count: 1, perMs: 1000 }];
+    for (let i = 0; i < 5; i++) expect(s.wait('x', w, T0)).toBe(0);
+    expect(s.size()).toBe(0);
+    expect(s.reserve('x', w, T0)).toBe(0);
+    expect(s.wait('x', w, T0 + 1)).toBeGreaterThan(0);
+  });
+
+  it('property: never more than `count` in any sliding window, whatever the arrivals', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (count, perMs, arrivals, offset) => {
+          const s = new MemoryDeviceCounterStore();
+          s.reserve('warm-up', [{ count, perMs }], T0); // the epoch
+          const w = [{ count, perMs }];
+          const sent: number[] = [];
+          for (const at of arrivals.sort((a, b) => a - b)) if (s.reserve('d', w, T0 + offset + at) === 0) sent.push(at);
+          expect(maxInSlidingWindow(sent, perMs)).toBeLessThanOrEqual(count);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('waiting exactly what it says always admits, and steady demand gets at least K/(K+1) of the rate', () => {
+    const s = new MemoryDeviceCounterStore();
+    const w = [{ count: 240, perMs: 60_000 }];
+    let now = T0;
+    const sent: number[] = [];
+    while (now < T0 + 10 * 60_000) {
+      const wait = s.reserve('d', w, now);
+      if (wait === 0) sent.push(now);
+      else expect(s.reserve('d', w, now + wait)).toBe(0), sent.push(now + wait);
+      now = sent[sent.length - 1]! + 1;
+    }
+    expect(maxInSlidingWindow(sent, 60_000)).toBeLessThanOrEqual(240);
+    expect(sent.length).toBeGreaterThanOrEqual(Math.floor((240 * 10 * 8) / 9));
   });
 
   it('enforces the longer window too (5,000 per hour)', () => {
     const s = new MemoryDeviceCounterStore();
     const t = fcmToken(3);
-    let sent = 0;
-    for (let minute = 0; minute < 60; minute++) {
-      for (let i = 0; i < 240; i++) if (s.reserve(t, FCM_DEVICE, T0 + minute * 60_000 + i) === 0) sent++;
+    const sent: number[] = [];
+    for (let second = 0; second < 2 * 3600; second++) {
+      const at = T0 + second * 1000;
+      if (s.reserve(t, FCM_DEVICE, at) === 0) sent.push(at);
     }
-    expect(sent).toBe(5000);
-    expect(s.reserve(t, FCM_DEVICE, T0 + 59 * 60_000 + 1000)).toBe(3_600_000 - (59 * 60_000 + 1000));
+    expect(maxInSlidingWindow(sent, 3_600_000)).toBeLessThanOrEqual(5000);
+    expect(maxInSlidingWindow(sent, 60_000)).toBeLessThanOrEqual(240);
+    expect(sent.length).toBeGreaterThan(5000); // the second hour sends again
   });
 
   it('tracks many devices in bounded memory and evicts idle ones', () => {
