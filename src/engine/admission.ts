@@ -82,6 +82,7 @@ export class Admission {
     const grace = Math.max(1, Math.min(1000, ...windows.map((w) => Math.floor(w.perMs / 20))));
     this.staleMs = Math.max(0, Math.floor(grace / 2));
     this.plans = windows.map((w) => planWindow(w, grace));
+    const onRedis = bottleneckOptions.datastore === 'redis' || bottleneckOptions.datastore === 'ioredis';
     this.groups = this.plans.map(
       (p, i) =>
         new Bottleneck.Group({
@@ -94,7 +95,9 @@ export class Admission {
                 reservoirRefreshInterval: p.refreshMs,
                 // bottleneck refreshes on its heartbeat (250 ms by default): beat often enough that a
                 // refresh comes at most 1/8 of a sub-window late.
-                heartbeatInterval: Math.min(250, Math.max(5, Math.ceil(p.refreshMs / 8))),
+                // On Redis every heartbeat is a script call per limiter, and bottleneck's scripts refresh
+                // the reservoir lazily on every call anyway: there the beat only paces wake-ups, so 50 ms at least.
+                heartbeatInterval: Math.min(250, Math.max(onRedis ? 50 : 5, Math.ceil(p.refreshMs / 8))),
               }
             : { minTime: p.minTimeMs }),
           id: `pushback-${name}-${i}`,

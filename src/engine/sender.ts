@@ -360,6 +360,12 @@ class Engine<M> implements Sender<M> {
             const r = l.deviceStore.reserve(token, l.deviceWindows, now);
             waitMs = typeof r === 'number' ? r : await r;
             why = AT_DEVICE_LIMIT;
+            if (typeof r !== 'number' && waitMs <= 0 && this.coolingUntil(target, this.now()) > this.now()) {
+              // A cool-down arrived during the store's round trip (e.g. from another worker through Redis):
+              // the reserved permit is forfeited (the device limit only gets stricter) and nothing leaves.
+              l.concurrency.release();
+              continue;
+            }
           }
         } catch (err) {
           l.concurrency.release();
