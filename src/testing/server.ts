@@ -1,0 +1,623 @@
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { testCertificate } from './cert.js';
+import { FaultBook, type Fault, type FaultRule, type GoawayOptions, type RandomFaultOptions, type RequestInfo, type RouteName } from './faults.js';
+import { handleApns, handleFcm, handleHms, handleVendor, type Answer, type DeadToken, type Enforcers, type HandlerContext, type Incoming } from './handlers.js';
+import { ApnsJwtVerifier, generateApnsKey, type ApnsKey, type ApnsTestKey } from './jwt.js';
+import { RateEnforcer, type RateLimits } from './rate.js';
+import { filterLog, maxRate, Recorder, type LogEntry, type LogFilter, type MaxRateOptions, type Stats } from './recorder.js';
+import { parseRoute } from './routes.js';
+import { providerError, retryAfterValue, type FakeResponse } from './shapes/index.js';
+
+const { NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
+
+export interface FakeProviderOptions {
+  /** FCM OAuth access tokens accepted as `Authorization: Bearer`; default: any non-empty bearer token. */
+  fcmAccessTokens?: readonly string[];
+  /** FCM project ids that exist (others get 403 PERMISSION_DENIED); default: any. */
+  fcmProjects?: readonly string[];
+  /** HMS access tokens accepted; default: any non-empty bearer token. */
+  hmsAccessTokens?: readonly string[];
+  /**
+   * APNs signing keys whose ES256 JWTs are accepted. Default: one generated key, exposed as
+   * `fake.apnsKey` for signing. `false`: do not check APNs authorization at all.
+   */
+  apnsKeys?: readonly ApnsKey[] | false;
+  /** Bundle ids allowed as `apns-topic` (push-type suffixes are stripped); others get 400 TopicDisallowed. Default: any. */
+  apnsTopics?: readonly string[];
+  /** Tokens not matching get APNs 400 BadDeviceToken / FCM 400 INVALID_ARGUMENT. Default: any token. */
+  tokenPattern?: { apns?: RegExp; fcm?: RegExp };
+  /** Rate enforcement per route or vendor (`fcm`, `apns`, `hms`, `xiaomi`...). Default: none. */
+  limits?: Partial<Record<string, RateLimits>>;
+  /** Fixed answers for `/vendor/{provider}/send`. */
+  vendorResponses?: Record<string, FakeResponse | ((req: RequestInfo) => FakeResponse)>;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to HTTP/2 clients; default 1000. */
+  maxConcurrentStreams?: number;
+  /** Keep a request log (default true). Disable for benchmarks; counters stay on. */
+  log?: boolean;
+  /** Log entries kept at most (default 1,000,000). */
+  logLimit?: number;
+  /** Count requests per token in `stats().byToken` (default true). */
+  countTokens?: boolean;
+  /** Largest request body read (default 1 MiB); larger ones are answered 413/PayloadTooLarge. */
+  maxBodyBytes?: number;
+  /** Clock for JWT ages, rate windows and the log (default `Date.now`). */
+  now?: () => number;
+  /** Also listen for HTTP/2 without TLS (h2c); default true. */
+  h2c?: boolean;
+  /** Host to bind; loopback only (default 127.0.0.1). */
+  host?: '127.0.0.1' | 'localhost' | '::1';
+}
+
+export interface MarkDeadOptions {
+  /** APNs reason (default `Unregistered`: 410 with timestamp). */
+  apnsReason?: string;
+  /** FCM code (default `UNREGISTERED`: 404). */
+  fcmCode?: string;
+  /** When the token was confirmed invalid (ms); default now. */
+  timestamp?: number;
+}
+
+/** A running fake provider. */
+export interface FakeProvider {
+  /** `https://localhost:<port>`: HTTP/2 over TLS (HTTP/1.1 over TLS too, by ALPN). */
+  readonly url: string;
+  /** `http://127.0.0.1:<port>`: plain HTTP/1.1. */
+  readonly http1Url: string;
+  /** `http://127.0.0.1:<port>`: HTTP/2 without TLS (prior knowledge), when enabled. */
+  readonly h2cUrl: string | undefined;
+  readonly port: number;
+  readonly http1Port: number;
+  readonly h2cPort: number | undefined;
+  /** PEM certificate to trust (`connect: { ca }` in undici, `ca` in http2.connect). */
+  readonly ca: string;
+  /** The generated APNs key (when `apnsKeys` was not given): sign provider tokens with it. */
+  readonly apnsKey: ApnsTestKey | undefined;
+  /** The request log (live array; empty when logging is off). */
+  readonly log: readonly LogEntry[];
+  /** Counters snapshot. */
+  stats(): Stats;
+  /** Log entries matching a filter: `requests({ token, before: t })`. */
+  requests(filter?: LogFilter): LogEntry[];
+  /** Highest request count any token/project saw within a sliding window, from the log. */
+  maxRate(options: MaxRateOptions): { key: string | undefined; count: number };
+  /** Adds scripted faults, consulted in order before the normal answer. */
+  script(rules: FaultRule | readonly FaultRule[]): void;
+  /** Scripted faults not yet used up. */
+  pendingScripts(): FaultRule[];
+  /** Random faults by rate with a seeded RNG; `null` turns them off. */
+  setFaults(options: RandomFaultOptions | null): void;
+  /** Makes a token answer 410 (APNs) / 404 UNREGISTERED (FCM) / illegal (HMS) from now on. */
+  markDead(token: string, options?: MarkDeadOptions): void;
+  /** Brings a dead token back. */
+  revive(token: string): void;
+  /** Replaces rate limits for one route or vendor (`undefined` removes them). */
+  setLimits(route: string, limits: RateLimits | undefined): void;
+  /** Sets the answer of `/vendor/{provider}/send` (`undefined`: back to the vendor's success shape). */
+  setVendorResponse(provider: string, response: FakeResponse | ((req: RequestInfo) => FakeResponse) | undefined): void;
+  /** Replaces the accepted FCM access tokens (`undefined`: any bearer). */
+  setFcmAccessTokens(tokens: readonly string[] | undefined): void;
+  /** Changes SETTINGS_MAX_CONCURRENT_STREAMS on every open session and for new ones. */
+  setMaxConcurrentStreams(n: number): void;
+  /** Sends GOAWAY on every open HTTP/2 session now (in-flight streams are still answered) and closes them gracefully. */
+  goawayAll(options?: Omit<GoawayOptions, 'lastStreamId'>): void;
+  /** Destroys every open connection now. */
+  dropConnections(): void;
+  /** Clears faults, dead tokens, rate windows, counters and the log (connections stay open). */
+  reset(): void;
+  /** Stops listening, ends every connection, hung request and timer. */
+  close(): Promise<void>;
+}
+
+interface Conn {
+  id: number;
+  h2: http2.ServerHttp2Session | undefined;
+  socket: Socket;
+  /** Open streams by id (HTTP/2). */
+  open: Map<number, Pending>;
+  active: number;
+  /** Set once this session was sent GOAWAY: streams above it are not processed. */
+  goawayLast: number | undefined;
+}
+
+interface Pending {
+  entry: LogEntry;
+  ex: Exchange;
+}
+
+/** One request/response over either protocol. */
+interface Exchange {
+  proto: 'h2' | 'h1';
+  conn: Conn;
+  streamId: number | undefined;
+  done: boolean;
+  isClosed(): boolean;
+  respond(status: number, headers: Record<string, string> | undefined, body: string | undefined): void;
+  refuse(): void;
+  destroy(): void;
+}
+
+const CONN = Symbol('pushback.fake.conn');
+const noop = () => {};
+
+function bodyOf(body: unknown): string | undefined {
+  if (body === undefined) return undefined;
+  if (typeof body === 'string') return body;
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  return JSON.stringify(body);
+}
+
+function listen(server: NetServer, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Starts a fake FCM / APNs / HMS / vendor server on random loopback ports. See /work/plan/readme-testing.md
+ * (README "Testing") for usage.
+ */
+export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
+  const host = options.host ?? '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error('startFakeProvider: host must be a loopback address');
+  const { key, cert } = await testCertificate();
+  const now = options.now ?? Date.now;
+  const maxBody = options.maxBodyBytes ?? 1 << 20;
+  let maxStreams = options.maxConcurrentStreams ?? 1000;
+  const generatedKey = options.apnsKeys === undefined ? generateApnsKey() : undefined;
+  const apnsKeys: readonly ApnsKey[] | false = generatedKey
+    ? [{ keyId: generatedKey.keyId, teamId: generatedKey.teamId, publicKey: generatedKey.publicKey }]
+    : (options.apnsKeys as readonly ApnsKey[] | false);
+
+  let seq = 0;
+  const ctx: HandlerContext = {
+    now,
+    nextId: () => ++seq,
+    fcmAccessTokens: options.fcmAccessTokens ? new Set(options.fcmAccessTokens) : undefined,
+    fcmProjects: options.fcmProjects ? new Set(options.fcmProjects) : undefined,
+    hmsAccessTokens: options.hmsAccessTokens ? new Set(options.hmsAccessTokens) : undefined,
+    apnsJwt: apnsKeys === false ? null : new ApnsJwtVerifier(apnsKeys),
+    apnsTopics: options.apnsTopics ? new Set(options.apnsTopics) : undefined,
+    apnsTokenPattern: options.tokenPattern?.apns,
+    fcmTokenPattern: options.tokenPattern?.fcm,
+    dead: new Map<string, DeadToken>(),
+    limits: new Map<string, Enforcers>(),
+    vendorResponses: new Map(Object.entries(options.vendorResponses ?? {})),
+  };
+  const limitConfig = new Map<string, RateLimits>();
+  const setLimits = (route: string, limits: RateLimits | undefined) => {
+    if (!limits || (!limits.device && !limits.project)) {
+      ctx.limits.delete(route);
+      limitConfig.delete(route);
+      return;
+    }
+    limitConfig.set(route, limits);
+    ctx.limits.set(route, {
+      ...(limits.device ? { device: new RateEnforcer(limits.device) } : {}),
+      ...(limits.project ? { project: new RateEnforcer(limits.project) } : {}),
+    });
+  };
+  for (const [route, limits] of Object.entries(options.limits ?? {})) setLimits(route, limits);
+
+  const faults = new FaultBook();
+  const recorder = new Recorder(options.log ?? true, options.logLimit ?? 1_000_000, options.countTokens ?? true);
+  let requestNo = 0;
+  let connNo = 0;
+  const conns = new Set<Conn>();
+  const sockets = new Set<Socket>();
+  const hung = new Set<Pending>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closing = false;
+
+  // ------------------------------------------------------------ connections
+
+  const trackSocket = (socket: Socket) => {
+    sockets.add(socket);
+    recorder.connections++;
+    recorder.openConnections++;
+    socket.once('close', () => {
+      sockets.delete(socket);
+      recorder.openConnections--;
+    });
+  };
+
+  const connOf = (holder: object, make: () => Conn): Conn => {
+    const h = holder as { [CONN]?: Conn };
+    let c = h[CONN];
+    if (!c) {
+      c = make();
+      h[CONN] = c;
+      conns.add(c);
+    }
+    return c;
+  };
+
+  const onSession = (session: http2.ServerHttp2Session) => {
+    session.on('error', noop);
+    const conn = connOf(session, () => ({ id: ++connNo, h2: session, socket: session.socket as unknown as Socket, open: new Map(), active: 0, goawayLast: undefined }));
+    session.once('close', () => conns.delete(conn));
+  };
+
+  // ------------------------------------------------------------ dispatch
+
+  const finishPending = (p: Pending) => {
+    p.ex.done = true;
+    if (p.ex.streamId !== undefined) p.ex.conn.open.delete(p.ex.streamId);
+    p.ex.conn.active--;
+  };
+
+  const answer = (p: Pending, a: Answer) => {
+    if (p.ex.done) return;
+    finishPending(p);
+    if (p.ex.isClosed()) {
+      recorder.dropped();
+      return;
+    }
+    recorder.answered(p.entry, a.status, a.code, now());
+    p.ex.respond(a.status, a.headers, a.body);
+  };
+
+  const goaway = (p: Pending, g: GoawayOptions | undefined, route: RouteName | 'unknown'): boolean => {
+    const { conn, streamId } = p.ex;
+    const session = conn.h2;
+    if (!session || streamId === undefined) return false;
+    const last = g?.lastStreamId ?? Math.max(0, streamId - 2);
+    const debugValue = g?.debug === undefined ? (route === 'apns' ? { reason: 'Shutdown' } : null) : g.debug;
+    const debug = debugValue === null ? undefined : Buffer.from(typeof debugValue === 'string' ? debugValue : JSON.stringify(debugValue));
+    conn.goawayLast = last;
+    if (!session.closed && !session.destroyed) session.goaway(g?.errorCode ?? NGHTTP2_NO_ERROR, last, debug as Buffer);
+    // Streams above lastStreamId are not processed: refuse them.
+    for (const [id, other] of [...conn.open]) {
+      if (id <= last || other === p) continue;
+      refuseCut(other);
+    }
+    setImmediate(() => {
+      if (!session.closed && !session.destroyed) session.close();
+    });
+    return streamId > last;
+  };
+
+  const refuseCut = (p: Pending) => {
+    if (p.ex.done) return;
+    finishPending(p);
+    hung.delete(p);
+    recorder.faulted(p.entry, 'refused-by-goaway', now());
+    p.ex.refuse();
+  };
+
+  const applyTransport = (p: Pending, f: Fault, route: RouteName | 'unknown'): boolean => {
+    const kind = f.transport!;
+    if (kind === 'hang') {
+      hung.add(p);
+      return true;
+    }
+    if (kind === 'goaway' && p.ex.proto === 'h2') {
+      const cut = goaway(p, f.goaway, route);
+      if (!cut) return false; // this stream is at or below lastStreamId: answer it normally
+      finishPending(p);
+      recorder.faulted(p.entry, 'goaway', now());
+      p.ex.refuse();
+      return true;
+    }
+    finishPending(p);
+    recorder.faulted(p.entry, kind, now());
+    if (kind === 'refuse') p.ex.refuse();
+    else p.ex.destroy();
+    return true;
+  };
+
+  const respondFault = (p: Pending, f: Fault, info: RequestInfo): void => {
+    let a: Answer;
+    if (f.code !== undefined) {
+      const r = providerError(f.provider ?? info.provider, f.code, {
+        ...(f.timestamp !== undefined ? { timestamp: f.timestamp } : { timestamp: now() }),
+        ...(f.status !== undefined ? { status: f.status } : {}),
+        ...(f.quota !== undefined ? { quota: f.quota } : {}),
+        ...(info.project !== undefined ? { project: info.project } : {}),
+        requestId: String(ctx.nextId()),
+      });
+      a = { status: r.status, code: f.code, headers: { ...r.headers }, body: bodyOf(f.body ?? r.body) };
+    } else {
+      a = { status: f.status ?? 500, headers: {}, body: bodyOf(f.body) };
+      if (f.body !== undefined && typeof f.body !== 'string') a.headers!['content-type'] = 'application/json; charset=UTF-8';
+    }
+    if (info.route === 'apns') {
+      const id = info.headers['apns-id'];
+      a.headers!['apns-id'] = typeof id === 'string' ? id : crypto.randomUUID();
+    }
+    if (f.retryAfter !== undefined) a.headers!['retry-after'] = retryAfterValue(f.retryAfter);
+    if (f.headers) Object.assign(a.headers!, f.headers);
+    answer(p, a);
+  };
+
+  const proceed = (p: Pending, incoming: Incoming, f: Fault | undefined) => {
+    if (p.ex.done) return;
+    const info = incoming.info;
+    if (f?.transport && applyTransport(p, f, info.route)) return;
+    if (f && (f.code !== undefined || f.status !== undefined || f.body !== undefined)) return respondFault(p, f, info);
+    let a: Answer;
+    switch (info.route) {
+      case 'apns':
+        a = handleApns(ctx, incoming);
+        break;
+      case 'fcm':
+        a = handleFcm(ctx, incoming);
+        break;
+      case 'hms':
+        a = handleHms(ctx, incoming);
+        break;
+      default:
+        a = handleVendor(ctx, incoming);
+    }
+    answer(p, a);
+  };
+
+  const dispatch = (ex: Exchange, method: string, path: string, headers: Incoming['headers'], rawHeaders: readonly string[] | undefined, body: Buffer, tooLarge: boolean) => {
+    const route = parseRoute(path);
+    const n = ++requestNo;
+    const t = now();
+    ex.conn.active++;
+    if (ex.conn.active > recorder.maxStreamsPerSession && ex.proto === 'h2') recorder.maxStreamsPerSession = ex.conn.active;
+    if (!route) {
+      const entry: LogEntry = { n, t, route: 'unknown', provider: 'unknown', proto: ex.proto, session: ex.conn.id, streamId: ex.streamId, status: 0 };
+      recorder.arrive(entry);
+      const p: Pending = { entry, ex };
+      const a: Answer = path.startsWith('/3/')
+        ? { status: 404, code: 'BadPath', headers: { 'content-type': 'application/json' }, body: '{"reason":"BadPath"}' }
+        : { status: 404, code: 'NOT_FOUND', headers: { 'content-type': 'application/json' }, body: '{"error":{"code":404,"message":"Not Found","status":"NOT_FOUND"}}' };
+      answer(p, a);
+      return;
+    }
+    let parsed: unknown;
+    if (route.route !== 'apns' && body.length > 0 && !tooLarge) {
+      const text = body.toString('utf8');
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    const info: RequestInfo = {
+      route: route.route,
+      provider: route.provider,
+      n,
+      proto: ex.proto,
+      headers,
+      streamId: ex.streamId,
+      project: route.project,
+      token: route.token,
+      body: parsed,
+    };
+    if (route.route === 'apns') {
+      const topic = headers['apns-topic'];
+      info.project = typeof topic === 'string' ? topic : undefined;
+      if (body.length > 0 && !faults.empty) {
+        try {
+          info.body = JSON.parse(body.toString('utf8'));
+        } catch {
+          info.body = body.toString('utf8');
+        }
+      }
+    } else if (typeof parsed === 'object' && parsed !== null) {
+      const obj = parsed as Record<string, unknown> & { message?: { token?: unknown } };
+      const tok = route.route === 'vendor' ? (obj.token ?? obj.regId ?? obj.regIds ?? obj.pushIds) : obj.message?.token;
+      if (typeof tok === 'string') info.token = tok;
+      else if (Array.isArray(tok)) {
+        info.tokens = tok.filter((x): x is string => typeof x === 'string');
+        info.token = info.tokens[0];
+      }
+    }
+    const entry: LogEntry = {
+      n,
+      t,
+      route: route.route,
+      provider: route.provider,
+      proto: ex.proto,
+      session: ex.conn.id,
+      streamId: ex.streamId,
+      token: info.token,
+      project: info.project,
+      status: 0,
+    };
+    recorder.arrive(entry);
+    const p: Pending = { entry, ex };
+    if (ex.streamId !== undefined) ex.conn.open.set(ex.streamId, p);
+    const incoming: Incoming = { method, headers, rawHeaders, body, tooLarge, info };
+    const f = faults.empty ? undefined : faults.pick(info);
+    if (f?.latencyMs && f.latencyMs > 0) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        proceed(p, incoming, f);
+      }, f.latencyMs);
+      timers.add(timer);
+      return;
+    }
+    proceed(p, incoming, f);
+  };
+
+  // ------------------------------------------------------------ protocol adapters
+
+  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    stream.on('error', noop);
+    const session = stream.session as http2.ServerHttp2Session;
+    const conn = connOf(session, () => ({ id: ++connNo, h2: session, socket: session.socket as unknown as Socket, open: new Map(), active: 0, goawayLast: undefined }));
+    const ex: Exchange = {
+      proto: 'h2',
+      conn,
+      streamId: stream.id,
+      done: false,
+      isClosed: () => stream.destroyed || stream.closed,
+      respond(status, hdrs, body) {
+        const out: http2.OutgoingHttpHeaders = { ':status': status, ...hdrs };
+        if (body === undefined) stream.respond(out, { endStream: true });
+        else {
+          stream.respond(out);
+          stream.end(body);
+        }
+      },
+      refuse: () => stream.close(NGHTTP2_REFUSED_STREAM),
+      destroy: () => session.destroy(),
+    };
+    const method = headers[':method'] ?? 'GET';
+    const path = headers[':path'] ?? '/';
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    stream.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBody) tooLarge = true;
+      else chunks.push(c);
+    });
+    stream.on('end', () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      dispatch(ex, method, path, headers as Incoming['headers'], rawHeaders, body, tooLarge);
+    });
+    stream.on('close', () => {
+      const p = conn.open.get(stream.id ?? -1);
+      if (p && !p.ex.done) {
+        finishPending(p);
+        hung.delete(p);
+        recorder.dropped();
+      }
+    });
+  };
+
+  const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    if (req.httpVersionMajor === 2) return; // HTTP/2 is served from the 'stream' event
+    const r = req as http.IncomingMessage;
+    const s = res as http.ServerResponse;
+    const socket = r.socket;
+    const conn = connOf(socket, () => ({ id: ++connNo, h2: undefined, socket, open: new Map(), active: 0, goawayLast: undefined }));
+    const ex: Exchange = {
+      proto: 'h1',
+      conn,
+      streamId: undefined,
+      done: false,
+      isClosed: () => socket.destroyed,
+      respond(status, hdrs, body) {
+        s.writeHead(status, hdrs);
+        s.end(body);
+      },
+      refuse: () => socket.destroy(),
+      destroy: () => socket.destroy(),
+    };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    r.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBody) tooLarge = true;
+      else chunks.push(c);
+    });
+    r.on('end', () => dispatch(ex, r.method ?? 'GET', r.url ?? '/', r.headers, r.rawHeaders, Buffer.concat(chunks), tooLarge));
+    r.on('error', noop);
+  };
+
+  const settings: http2.Settings = { maxConcurrentStreams: maxStreams };
+  const secure = http2.createSecureServer({ key, cert, allowHTTP1: true, settings });
+  // The compat layer would wrap every HTTP/2 stream in request/response objects; HTTP/2 is served from
+  // 'stream' directly, so detach it before adding the 'request' listener that HTTP/1.1-over-TLS needs.
+  secure.removeAllListeners('newListener');
+  secure.on('stream', onStream);
+  secure.on('request', onRequest);
+  secure.on('session', onSession);
+  secure.on('connection', trackSocket);
+  secure.on('tlsClientError', noop);
+
+  const plain = http.createServer({ keepAlive: true }, onRequest);
+  plain.on('connection', trackSocket);
+  plain.on('clientError', (_err, socket) => socket.destroy());
+
+  const h2c = options.h2c === false ? undefined : http2.createServer({ settings });
+  if (h2c) {
+    h2c.removeAllListeners('newListener');
+    h2c.on('stream', onStream);
+    h2c.on('session', onSession);
+    h2c.on('connection', trackSocket);
+  }
+
+  const [port, http1Port, h2cPort] = await Promise.all([
+    listen(secure, host),
+    listen(plain, host),
+    h2c ? listen(h2c, host) : Promise.resolve(undefined),
+  ]);
+  const urlHost = host === '::1' ? '[::1]' : host;
+
+  const fake: FakeProvider = {
+    url: `https://localhost:${port}`,
+    http1Url: `http://${urlHost}:${http1Port}`,
+    h2cUrl: h2cPort === undefined ? undefined : `http://${urlHost}:${h2cPort}`,
+    port,
+    http1Port,
+    h2cPort,
+    ca: cert,
+    apnsKey: generatedKey,
+    log: recorder.log,
+    stats: () => recorder.stats(),
+    requests: (filter) => filterLog(recorder.log, filter),
+    maxRate: (o) => maxRate(recorder.log, o),
+    script: (rules) => faults.script(rules),
+    pendingScripts: () => faults.pending(),
+    setFaults: (o) => faults.setRandom(o),
+    markDead(token, o = {}) {
+      ctx.dead.set(token, { apnsReason: o.apnsReason ?? 'Unregistered', fcmCode: o.fcmCode ?? 'UNREGISTERED', timestamp: o.timestamp ?? now() });
+    },
+    revive: (token) => void ctx.dead.delete(token),
+    setLimits,
+    setVendorResponse(provider, response) {
+      if (response === undefined) ctx.vendorResponses.delete(provider);
+      else ctx.vendorResponses.set(provider, response);
+    },
+    setFcmAccessTokens(tokens) {
+      ctx.fcmAccessTokens = tokens ? new Set(tokens) : undefined;
+    },
+    setMaxConcurrentStreams(n) {
+      maxStreams = n;
+      secure.updateSettings({ maxConcurrentStreams: n });
+      h2c?.updateSettings({ maxConcurrentStreams: n });
+      for (const c of conns) if (c.h2 && !c.h2.destroyed && !c.h2.closed) c.h2.settings({ maxConcurrentStreams: n });
+    },
+    goawayAll(o = {}) {
+      for (const c of conns) {
+        const s = c.h2;
+        if (!s || s.destroyed || s.closed) continue;
+        const last = Math.max(0, ...c.open.keys());
+        const debug = o.debug === undefined || o.debug === null ? undefined : Buffer.from(typeof o.debug === 'string' ? o.debug : JSON.stringify(o.debug));
+        c.goawayLast = last;
+        s.goaway(o.errorCode ?? NGHTTP2_NO_ERROR, last, debug as Buffer);
+        s.close();
+      }
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
+    },
+    reset() {
+      faults.clear();
+      faults.setRandom(null);
+      ctx.dead.clear();
+      for (const [route, limits] of [...limitConfig]) setLimits(route, limits);
+      recorder.reset();
+      requestNo = 0;
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      hung.clear();
+      const closed = Promise.all(
+        [secure, plain, h2c].filter((s): s is NonNullable<typeof s> => s !== undefined).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
+      for (const c of conns) c.h2?.destroy();
+      for (const socket of sockets) socket.destroy();
+      plain.closeAllConnections();
+      await closed;
+    },
+  };
+  return fake;
+}
