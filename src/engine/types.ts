@@ -30,6 +30,9 @@ export interface RetryOptions {
   /** Retry failures that may already have been delivered: `never`, `collapsible` (only messages with a
    * collapse key / apns-collapse-id; default), `always`. */
   retryMaybeDelivered: 'never' | 'collapsible' | 'always';
+  /** A retryable HTTP 429 with no Retry-After and no catalog floor waits at least this, ms (FCM: 60000).
+   * Default: provider default (`defaults.retry.defaultRetryAfterMs`), else none. */
+  defaultRetryAfterMs?: number;
 }
 
 /** The pure decision after one attempt. */
@@ -53,6 +56,8 @@ export interface DecideContext {
   options: RetryOptions;
   /** Uniform [0, 1). */
   random: () => number;
+  /** Credential refreshes already made for this message (a `refreshCredential` verdict retries once). */
+  refreshes?: number;
 }
 
 export interface LimitOptions {
@@ -170,11 +175,15 @@ export interface AttemptState {
   attempt: number;
   startedAt: number;
   previousDelayMs?: number;
+  /** Credential refreshes already made for this message. */
+  refreshes?: number;
 }
 
 export interface StepResult {
   verdict: Verdict;
   decision: Decision;
+  /** The state to pass to the next `attempt()` of this message (attempt count, delay, refreshes). */
+  state?: AttemptState;
 }
 
 export interface Sender<M> {
@@ -191,6 +200,8 @@ export interface Sender<M> {
   releaseQuarantine(key?: string, opts?: { discard?: boolean }): Promise<number>;
   /** Flush pending prune batches. */
   flush(): Promise<void>;
+  /** Tokens held in quarantine by the safety valve or after a failing hook (raw: persist or inspect them). */
+  quarantined?(key?: string): DropTokenEvent[];
   /** Drains: in-flight sends finish, hook batches flush, timers are cleared. */
   close(): Promise<void>;
 }

@@ -1,0 +1,56 @@
+import type { Verdict } from '../types.js';
+
+interface Open {
+  verdict: Verdict;
+  openedAt: number;
+  probing: boolean;
+}
+
+export type CircuitCheck = { kind: 'closed' } | { kind: 'probe' } | { kind: 'open'; verdict: Verdict; retryInMs: number };
+
+/**
+ * The fatal circuit: after a `fatal` verdict for a credential, further sends with it fail fast with that
+ * verdict until `reset()`, or until one half-open probe after `coolDownMs` succeeds.
+ */
+export class FatalCircuit {
+  private readonly open = new Map<string, Open>();
+
+  constructor(private readonly coolDownMs: number) {}
+
+  check(key: string, now: number): CircuitCheck {
+    const o = this.open.get(key);
+    if (!o) return { kind: 'closed' };
+    const readyAt = o.openedAt + this.coolDownMs;
+    if (now >= readyAt && !o.probing) {
+      o.probing = true;
+      return { kind: 'probe' };
+    }
+    return { kind: 'open', verdict: o.verdict, retryInMs: Math.max(0, readyAt - now) };
+  }
+
+  /** Records the verdict of a request that went out with credential `key`. Returns true when it opened the circuit. */
+  record(key: string, verdict: Verdict, now: number): boolean {
+    const o = this.open.get(key);
+    if (verdict.action === 'fatal') {
+      this.open.set(key, { verdict, openedAt: now, probing: false });
+      return !o || o.probing;
+    }
+    if (o?.probing) this.open.delete(key);
+    return false;
+  }
+
+  /** A probe ended without a verdict (aborted, crashed): let another probe through. */
+  abandonProbe(key: string): void {
+    const o = this.open.get(key);
+    if (o) o.probing = false;
+  }
+
+  reset(key?: string): void {
+    if (key === undefined) this.open.clear();
+    else this.open.delete(key);
+  }
+
+  isOpen(key: string): boolean {
+    return this.open.has(key);
+  }
+}

@@ -1,0 +1,235 @@
+import { MemoryValveStore } from './valve-store.js';
+import { PruneHookError } from './send-error.js';
+import type { Timers } from './timers.js';
+import type { DropTokenEvent, PruneOptions, ValveStore } from './types.js';
+
+/** One send's contribution to the valve: a target token, and whether it ended in drop-token. */
+export interface PruneReport {
+  dropped: boolean;
+  event?: DropTokenEvent;
+}
+
+interface Held {
+  event: DropTokenEvent;
+  key: string;
+  since: number;
+}
+
+type Judgement = 'healthy' | 'suspended' | 'unknown';
+
+export interface PrunerDeps {
+  hook: ((batch: DropTokenEvent[]) => unknown) | undefined;
+  timers: Timers;
+  now: () => number;
+  onSuspended: (info: { key: string; sends: number; drops: number; quarantined: number }) => void;
+  onError: (error: Error) => void;
+}
+
+/**
+ * Token pruning with a safety valve. Every finished send is recorded per key (provider + credential);
+ * condemned tokens wait in `pending` until the valve can judge the key:
+ * - healthy (≥ `minSends` sends in the window, drop share ≤ `threshold`): passed to `onDropToken` in batches;
+ * - suspended (share above the threshold): moved to quarantine, reported, never pruned until released;
+ * - not enough sends yet: held up to `windowMs`, then passed (the valve only judges at volume).
+ * A hook that throws or times out is retried `hookAttempts` times; then its batch goes to quarantine
+ * and an error is reported, so no token is ever lost.
+ */
+export class Pruner {
+  readonly batchSize: number;
+  readonly flushMs: number;
+  readonly hookTimeoutMs: number;
+  readonly hookAttempts: number;
+  readonly threshold: number;
+  readonly minSends: number;
+  readonly windowMs: number;
+  readonly valveOn: boolean;
+  readonly store: ValveStore;
+  private readonly counts = new Map<string, { sends: number; drops: number }>();
+  private readonly suspended = new Set<string>();
+  private pending: Held[] = [];
+  private readonly quarantine = new Map<string, DropTokenEvent[]>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    opts: PruneOptions,
+    private readonly deps: PrunerDeps,
+  ) {
+    this.batchSize = opts.batchSize ?? 100;
+    this.flushMs = opts.flushMs ?? 1000;
+    this.hookTimeoutMs = opts.hookTimeoutMs ?? 30_000;
+    this.hookAttempts = opts.hookAttempts ?? 5;
+    const valve = opts.valve === false ? undefined : opts.valve ?? {};
+    this.valveOn = valve !== undefined;
+    this.threshold = valve?.threshold ?? 0.5;
+    this.minSends = valve?.minSends ?? 100;
+    this.windowMs = valve?.windowMs ?? 60_000;
+    this.store = opts.valveStore ?? new MemoryValveStore();
+  }
+
+  /** Records finished sends for `key` and queues their condemned tokens. */
+  async report(key: string, reports: readonly PruneReport[]): Promise<void> {
+    const now = this.deps.now();
+    for (const r of reports) {
+      if (this.valveOn) {
+        const c = await this.store.record(key, r.dropped, now, this.windowMs);
+        this.counts.set(key, c);
+        await this.judge(key, c);
+      }
+      if (r.event) this.hold({ event: r.event, key, since: now });
+    }
+  }
+
+  private async judge(key: string, c: { sends: number; drops: number }): Promise<void> {
+    const over = c.sends >= this.minSends && c.drops / c.sends > this.threshold;
+    const healthy = c.sends >= this.minSends && !over;
+    const wasSuspended = this.suspended.has(key) || (await this.store.isSuspended(key));
+    if (over && !wasSuspended) {
+      this.suspended.add(key);
+      await this.store.setSuspended(key, true);
+      const moved = this.pending.filter((h) => h.key === key);
+      this.pending = this.pending.filter((h) => h.key !== key);
+      for (const h of moved) this.toQuarantine(key, h.event);
+      this.deps.onSuspended({ key, sends: c.sends, drops: c.drops, quarantined: this.quarantine.get(key)?.length ?? 0 });
+    } else if (over) {
+      this.suspended.add(key);
+    } else if (healthy && wasSuspended) {
+      // A healthy window resumes pruning of new tokens; quarantined ones wait for releaseQuarantine().
+      this.suspended.delete(key);
+      await this.store.setSuspended(key, false);
+    }
+  }
+
+  private state(key: string): Judgement {
+    if (!this.valveOn) return 'healthy';
+    if (this.suspended.has(key)) return 'suspended';
+    const c = this.counts.get(key);
+    return c && c.sends >= this.minSends ? 'healthy' : 'unknown';
+  }
+
+  private hold(h: Held): void {
+    if (this.state(h.key) === 'suspended') {
+      this.toQuarantine(h.key, h.event);
+      return;
+    }
+    this.pending.push(h);
+    if (this.pending.length >= this.batchSize) void this.flush();
+    else this.arm();
+  }
+
+  private toQuarantine(key: string, ev: DropTokenEvent): void {
+    const q = this.quarantine.get(key);
+    if (q) q.push(ev);
+    else this.quarantine.set(key, [ev]);
+  }
+
+  private arm(): void {
+    if (this.timer || this.closed || this.pending.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().then(() => this.arm());
+    }, this.flushMs);
+  }
+
+  /** Passes every judged token to the hook (serialised: one flush at a time). */
+  flush(final = false): Promise<void> {
+    const run = this.chain.then(() => this.flushNow(final));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(final: boolean): Promise<void> {
+    const now = this.deps.now();
+    const ready = new Map<string, DropTokenEvent[]>();
+    const keep: Held[] = [];
+    for (const h of this.pending) {
+      const s = this.state(h.key);
+      if (s === 'suspended') this.toQuarantine(h.key, h.event);
+      else if (s === 'healthy' || final || now - h.since >= this.windowMs) {
+        const list = ready.get(h.key);
+        if (list) list.push(h.event);
+        else ready.set(h.key, [h.event]);
+      } else keep.push(h);
+    }
+    this.pending = keep;
+    for (const [key, events] of ready) {
+      for (let i = 0; i < events.length; i += this.batchSize) await this.deliver(key, events.slice(i, i + this.batchSize));
+    }
+  }
+
+  /** Calls the hook with retries; a batch that still fails goes to quarantine and is reported. Returns success. */
+  private async deliver(key: string, batch: DropTokenEvent[]): Promise<boolean> {
+    if (!this.deps.hook || batch.length === 0) return true;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.hookAttempts; attempt++) {
+      try {
+        await this.callWithTimeout(batch);
+        return true;
+      } catch (err) {
+        lastError = err;
+        if (attempt < this.hookAttempts) await this.deps.timers.sleep(Math.min(30_000, 500 * 2 ** (attempt - 1)));
+      }
+    }
+    for (const ev of batch) this.toQuarantine(key, ev);
+    this.deps.onError(new PruneHookError(key, batch.length, lastError));
+    return false;
+  }
+
+  private async callWithTimeout(batch: DropTokenEvent[]): Promise<void> {
+    const ac = new AbortController();
+    const timeout = this.deps.timers.sleep(this.hookTimeoutMs, ac.signal).then(() => {
+      throw new Error(`onDropToken did not settle within ${this.hookTimeoutMs} ms`);
+    });
+    try {
+      await Promise.race([Promise.resolve().then(() => this.deps.hook!(batch)), timeout]);
+    } finally {
+      ac.abort();
+      timeout.catch(() => undefined);
+    }
+  }
+
+  /** Quarantined tokens (raw: for the caller to inspect or persist), of one key or all. */
+  quarantined(key?: string): DropTokenEvent[] {
+    if (key !== undefined) return [...(this.quarantine.get(key) ?? [])];
+    return [...this.quarantine.values()].flat();
+  }
+
+  isSuspended(key: string): boolean {
+    return this.suspended.has(key);
+  }
+
+  /** Passes quarantined tokens to the hook (or forgets them with `discard`); returns how many left quarantine. */
+  async release(key?: string, discard = false): Promise<number> {
+    const keys = key !== undefined ? [key] : [...this.quarantine.keys()];
+    let released = 0;
+    for (const k of keys) {
+      const events = this.quarantine.get(k);
+      if (!events) continue;
+      this.quarantine.delete(k);
+      this.suspended.delete(k);
+      await this.store.setSuspended(k, false);
+      if (discard) {
+        released += events.length;
+        continue;
+      }
+      for (let i = 0; i < events.length; i += this.batchSize) {
+        const batch = events.slice(i, i + this.batchSize);
+        if (await this.deliver(k, batch)) released += batch.length;
+      }
+    }
+    return released;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Final flush; clears the timer. Tokens still quarantined stay readable through `quarantined()`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush(true);
+  }
+}

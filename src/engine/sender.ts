@@ -1,0 +1,495 @@
+import pRetry from 'p-retry';
+import { redactText, redactToken } from '../redact.js';
+import type { ClassifyInput, Outcome, Target, Verdict } from '../types.js';
+import { backoffCeiling } from './backoff.js';
+import { CoolDowns } from './cooldowns.js';
+import { CredentialRefresher } from './credential-refresh.js';
+import { FatalCircuit } from './circuit.js';
+import { decide, retryFloorMs } from './decide.js';
+import { defaultClassify } from './default-classifier.js';
+import { createLimits, type Limits } from './limits.js';
+import { defaultCollapsible, defaultDeadline } from './message-fields.js';
+import { Pruner, type PruneReport } from './pruner.js';
+import { rateLimitScope } from './rate-limit-scope.js';
+import { redactTarget } from './redacted-target.js';
+import { resolveRetryOptions } from './retry-options.js';
+import { SendError } from './send-error.js';
+import { raceAbort, Timers } from './timers.js';
+import { defaultToClassifyInput, isClassifiable, messageIdOf } from './to-classify-input.js';
+import type {
+  AttemptState,
+  Decision,
+  DropTokenEvent,
+  EngineEvent,
+  RetryOptions,
+  SendFunction,
+  Sender,
+  SenderOptions,
+  StepResult,
+} from './types.js';
+
+/** Thrown inside p-retry's attempt function to ask for another attempt after `delayMs`. */
+class RetryLater extends Error {
+  constructor(readonly delayMs: number) {
+    super('pushback: retry later');
+  }
+}
+
+interface RunState extends AttemptState {
+  verdicts: Verdict[];
+}
+
+type Mode = 'wait' | 'defer';
+
+/** A step's result, plus whether a request actually left (the valve counts only those). */
+interface Step extends StepResult {
+  target: Target;
+  sent: boolean;
+}
+
+/**
+ * Wraps a provider send function: every message ends in exactly one terminal outcome, as fast as the
+ * provider allows and never faster. See `SenderOptions` for the options and their defaults.
+ */
+export function createSender<M>(send: SendFunction<M>, options: SenderOptions<M>): Sender<M> {
+  return new Engine(send, options);
+}
+
+class Engine<M> implements Sender<M> {
+  private readonly retry: RetryOptions;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly classifier: (input: ClassifyInput) => Verdict;
+  private readonly timers = new Timers();
+  private readonly cooldowns = new CoolDowns();
+  private readonly circuit: FatalCircuit | undefined;
+  private readonly refresher: CredentialRefresher;
+  private readonly limits: Limits;
+  private readonly pruner: Pruner;
+  private readonly active = new Set<Promise<unknown>>();
+  private readonly hookTasks = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    private readonly sendFn: SendFunction<M>,
+    private readonly options: SenderOptions<M>,
+  ) {
+    if (typeof sendFn !== 'function') throw new TypeError('createSender: send must be a function');
+    if (!options || typeof options.target !== 'function') throw new TypeError('createSender: options.target(message) is required');
+    const classifier = options.classify ?? defaultClassify;
+    if (!classifier) throw new TypeError('createSender: no classifier available; pass options.classify');
+    this.classifier = classifier;
+    this.retry = resolveRetryOptions(options.provider, options.retry);
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.circuit = options.circuit === false ? undefined : new FatalCircuit(options.circuit?.coolDownMs ?? 60_000);
+    this.refresher = new CredentialRefresher(options.refreshCredential);
+    this.limits = createLimits(options.provider, options.limits);
+    this.pruner = new Pruner(options.prune ?? {}, {
+      hook: options.onDropToken,
+      timers: this.timers,
+      now: this.now,
+      onSuspended: (info) => {
+        this.emit({ type: 'prune-suspended', ...info, at: this.now() });
+        if (options.onPruneSuspended) this.hook(options.onPruneSuspended, info);
+      },
+      onError: (error) => this.emit({ type: 'error', error, at: this.now() }),
+    });
+  }
+
+  // ---- public API ----------------------------------------------------------------------------
+
+  send(message: M, opts: { signal?: AbortSignal } = {}): Promise<Outcome<M>> {
+    if (this.closed) return Promise.reject(new Error('pushback: the sender is closed'));
+    const p = this.run(message, opts.signal);
+    this.track(this.active, p);
+    return p;
+  }
+
+  async sendMany(messages: readonly M[], opts: { signal?: AbortSignal } = {}): Promise<Outcome<M>[]> {
+    const settled = await Promise.allSettled(messages.map((m) => this.send(m, opts)));
+    return settled.map((s) => {
+      if (s.status === 'fulfilled') return s.value;
+      if (s.reason instanceof SendError) return s.reason.outcome as Outcome<M>;
+      throw s.reason;
+    });
+  }
+
+  async attempt(message: M, state: AttemptState, opts: { signal?: AbortSignal } = {}): Promise<StepResult> {
+    if (this.closed) throw new Error('pushback: the sender is closed');
+    const p = (async () => {
+      const st: RunState = { ...state, verdicts: [] };
+      const step = await this.step(message, st, opts.signal, 'defer');
+      if (step.decision.kind === 'stop') {
+        await this.finish(message, step, st, this.now() - st.startedAt);
+      }
+      return { verdict: step.verdict, decision: step.decision, state: step.state } as StepResult;
+    })();
+    this.track(this.active, p);
+    return p;
+  }
+
+  reset(credential?: string): void {
+    this.circuit?.reset(credential);
+  }
+
+  releaseQuarantine(key?: string, opts: { discard?: boolean } = {}): Promise<number> {
+    return this.pruner.release(key, opts.discard === true);
+  }
+
+  quarantined(key?: string): DropTokenEvent[] {
+    return this.pruner.quarantined(key);
+  }
+
+  flush(): Promise<void> {
+    return this.pruner.flush();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.active.size > 0) await Promise.allSettled([...this.active]);
+    await this.pruner.close();
+    while (this.hookTasks.size > 0) await Promise.allSettled([...this.hookTasks]);
+    await this.limits.close();
+    this.timers.cancelAll(new Error('pushback: the sender is closed'));
+    this.cooldowns.clear();
+  }
+
+  // ---- one message ---------------------------------------------------------------------------
+
+  private async run(message: M, signal: AbortSignal | undefined): Promise<Outcome<M>> {
+    const st: RunState = { attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: [] };
+    // p-retry drives the attempts; its own delays are 0 because the delay depends on each verdict
+    // (Retry-After, provider minimum, deadline): the engine waits itself, outside any concurrency slot.
+    const step = await pRetry(
+      async () => {
+        const s = await this.step(message, st, signal, 'wait');
+        if (s.decision.kind === 'retry') throw new RetryLater(s.decision.delayMs);
+        return s;
+      },
+      {
+        retries: Number.POSITIVE_INFINITY, // `decide` owns maxAttempts, deadlines and maxElapsedMs
+        minTimeout: 0,
+        maxTimeout: 0,
+        factor: 1,
+        signal,
+        onFailedAttempt: async ({ error }) => {
+          if (!(error instanceof RetryLater)) throw error;
+          await this.timers.sleep(error.delayMs, signal);
+        },
+      },
+    );
+    const outcome = await this.finish(message, step, st, this.now() - st.startedAt);
+    if (this.options.rejectOn?.includes(outcome.outcome)) throw new SendError(outcome, step.target);
+    return outcome;
+  }
+
+  /**
+   * One attempt: circuit, cool-down and device waits, admission, the request (holding a concurrency slot
+   * only while it is on the wire), classification, side effects and the decision. In `defer` mode waits
+   * are returned as retry decisions instead (for queue workers).
+   */
+  private async step(message: M, st: RunState, signal: AbortSignal | undefined, mode: Mode): Promise<Step> {
+    const target = this.options.target(message);
+    const credKey = target.credential ?? target.project;
+    const deadline = (this.options.deadline ?? defaultDeadline)(message, st.startedAt);
+    const collapsible = (this.options.collapsible ?? defaultCollapsible)(message);
+
+    let probe = false;
+    if (this.circuit) {
+      const c = this.circuit.check(credKey, this.now());
+      if (c.kind === 'open') {
+        const { tokens: _omit, messageId: _id, ...rest } = c.verdict;
+        const verdict: Verdict = { ...rest, reason: `circuit open for this credential (no request sent): ${c.verdict.reason}` };
+        const decision: Decision = { kind: 'stop', outcome: 'fatal', reason: `circuit open: ${c.verdict.code}` };
+        return this.local(st, target, verdict, decision);
+      }
+      probe = c.kind === 'probe';
+    }
+
+    let verdict: Verdict | undefined;
+    try {
+      const waited = await this.beforeSend(target, st, deadline, signal, mode);
+      if (waited) return waited;
+      const attemptNo = st.attempt + 1;
+      const generation = this.refresher.generation;
+      let value: unknown;
+      let error: unknown;
+      let failed = false;
+      const ac = new AbortController();
+      const onAbort = () => ac.abort(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const r = this.sendFn(message, { attempt: attemptNo, signal: ac.signal });
+        value = isThenable(r) ? await raceAbort(Promise.resolve(r), signal) : r;
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason;
+        failed = true;
+        error = e;
+      } finally {
+        this.limits.concurrency.release();
+        signal?.removeEventListener('abort', onAbort);
+      }
+      st.attempt = attemptNo;
+      verdict = this.verdictOf(value, error, failed);
+      const now = this.now();
+      if (this.circuit?.record(credKey, verdict, now)) {
+        this.emit({ type: 'circuit-open', key: credKey, code: verdict.code, at: now });
+      }
+      this.coolDown(target, verdict, attemptNo, now);
+      let refreshFailed: unknown;
+      const refreshable = verdict.refreshCredential === true && (st.refreshes ?? 0) < 1;
+      if (refreshable) {
+        try {
+          await this.refresher.refreshFrom(generation);
+        } catch (err) {
+          refreshFailed = err;
+          this.emit({ type: 'error', error: toError(err, 'refreshCredential failed'), at: this.now() });
+        }
+      }
+      const decision: Decision =
+        refreshFailed !== undefined
+          ? { kind: 'stop', outcome: 'fatal', reason: `${verdict.code}: refreshCredential() failed` }
+          : decide(verdict, {
+              attempt: attemptNo,
+              now: this.now(),
+              startedAt: st.startedAt,
+              deadline,
+              collapsible,
+              previousDelayMs: st.previousDelayMs,
+              options: this.retry,
+              random: this.random,
+              refreshes: st.refreshes ?? 0,
+            });
+      if (refreshable) st.refreshes = (st.refreshes ?? 0) + 1;
+      if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
+      st.verdicts.push(verdict);
+      this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict, decision, at: this.now() });
+      return { verdict, decision, target, sent: true, state: stateOf(st) };
+    } finally {
+      if (probe && verdict === undefined) this.circuit?.abandonProbe(credKey);
+    }
+  }
+
+  /**
+   * Waits (or, in `defer` mode, returns a retry decision) until the target is out of its cool-down and
+   * under its device limit, is admitted by the project/topic limiters, and holds a concurrency slot.
+   * Returns a Step when the message stops (or defers) before any request.
+   */
+  private async beforeSend(
+    target: Target,
+    st: RunState,
+    deadline: number | undefined,
+    signal: AbortSignal | undefined,
+    mode: Mode,
+  ): Promise<Step | undefined> {
+    const keys = coolKeys(target);
+    let admitted = false;
+    for (;;) {
+      let now = this.now();
+      if (signal?.aborted) throw signal.reason;
+      let waitMs = this.cooldowns.latest(keys, now) - now;
+      let why = 'the target is cooling down after a rate-limit response';
+      if (waitMs <= 0 && !admitted && target.token !== undefined && this.limits.deviceWindows.length > 0) {
+        waitMs = await this.limits.deviceStore.reserve(target.token, this.limits.deviceWindows, now);
+        why = 'the device is at its rate limit';
+      }
+      if (waitMs > 0) {
+        const stop = this.waitStop(waitMs, now, st, deadline, why);
+        if (stop) return this.local(st, target, stop.verdict, stop.decision);
+        if (mode === 'defer') {
+          const verdict = localVerdict(this.options.provider, 'PUSHBACK_WAIT', 'retry', why, waitMs);
+          return { verdict, decision: { kind: 'retry', delayMs: waitMs, reason: why }, target, sent: false, state: stateOf(st) };
+        }
+        await this.timers.sleep(waitMs, signal);
+        continue;
+      }
+      if (!admitted) {
+        const t = target.topic !== undefined ? this.limits.topic.admit(target.topic, signal) : null;
+        if (t) await t;
+        const p = this.limits.project.admit(target.project, signal);
+        if (p) await p;
+        admitted = true;
+      }
+      const slot = this.limits.concurrency.acquire(signal);
+      if (slot) await slot;
+      now = this.now();
+      if (this.cooldowns.latest(keys, now) > now) {
+        // A cool-down began while this message queued: give the slot back, wait outside it.
+        this.limits.concurrency.release();
+        continue;
+      }
+      return undefined;
+    }
+  }
+
+  /** Whether waiting `waitMs` before the next request ends the message instead (deadline, long wait). */
+  private waitStop(waitMs: number, now: number, st: RunState, deadline: number | undefined, why: string): { verdict: Verdict; decision: Decision } | undefined {
+    const p = this.options.provider;
+    if (deadline !== undefined && now + waitMs > deadline) {
+      return {
+        verdict: localVerdict(p, 'PUSHBACK_EXPIRED', 'retry', `${why}; the message's deadline passes first`, waitMs),
+        decision: { kind: 'stop', outcome: 'expired', reason: `${why}; the wait (${waitMs} ms) ends after the deadline` },
+      };
+    }
+    if (waitMs > this.retry.maxRetryAfterMs) {
+      return {
+        verdict: localVerdict(p, 'PUSHBACK_WAIT', 'retry', why, waitMs),
+        decision: { kind: 'stop', outcome: 'gave-up', retryAfterMs: waitMs, reason: `${why}; the wait (${waitMs} ms) exceeds maxRetryAfterMs` },
+      };
+    }
+    if (now + waitMs - st.startedAt > this.retry.maxElapsedMs) {
+      return {
+        verdict: localVerdict(p, 'PUSHBACK_WAIT', 'retry', why, waitMs),
+        decision: { kind: 'stop', outcome: 'gave-up', reason: `${why}; the wait exceeds maxElapsedMs` },
+      };
+    }
+    return undefined;
+  }
+
+  /** A verdict decided without a request (open circuit, a wait past the deadline): counted as an attempt. */
+  private local(st: RunState, target: Target, verdict: Verdict, decision: Decision): Step {
+    st.attempt += 1;
+    st.verdicts.push(verdict);
+    this.emit({ type: 'attempt', attempt: st.attempt, target: redactTarget(target), verdict, decision, at: this.now() });
+    return { verdict, decision, target, sent: false, state: stateOf(st) };
+  }
+
+  private verdictOf(value: unknown, error: unknown, failed: boolean): Verdict {
+    const provider = this.options.provider;
+    try {
+      if (!failed && !this.options.toClassifyInput && !isClassifiable(value)) {
+        const messageId = messageIdOf(value);
+        const v: Verdict = { provider, code: 'OK', action: 'ok', retryAfterMs: null, known: true, reason: 'delivered' };
+        if (messageId !== undefined) v.messageId = messageId;
+        return v;
+      }
+      const result = failed ? { error } : { value };
+      const input = (this.options.toClassifyInput ?? ((r) => defaultToClassifyInput(provider, r)))(result);
+      return this.classifier(input);
+    } catch (err) {
+      this.emit({ type: 'error', error: toError(err, 'the classifier threw'), at: this.now() });
+      return localVerdict(provider, 'PUSHBACK_CLASSIFY_ERROR', 'fix-request', `the classifier threw: ${redactText(String((err as Error)?.message ?? err))}`, null);
+    }
+  }
+
+  /** A rate-limit verdict cools its target down: the project, the topic, or the device. */
+  private coolDown(target: Target, verdict: Verdict, attemptNo: number, now: number): void {
+    const scope = rateLimitScope(verdict);
+    if (!scope) return;
+    const floor = retryFloorMs(verdict, this.retry);
+    const ms = floor > 0 ? floor : Math.round(backoffCeiling(attemptNo, this.retry));
+    if (ms <= 0) return;
+    let key = `p:${target.project}`;
+    let shown = `project:${target.project}`;
+    if (scope === 'device' && target.token !== undefined) {
+      key = `d:${target.token}`;
+      shown = `device:${redactToken(target.token)}`;
+    } else if (scope === 'topic' && target.topic !== undefined) {
+      key = `t:${target.topic}`;
+      shown = `topic:${target.topic}`;
+    }
+    if (this.cooldowns.set(key, now + ms)) this.emit({ type: 'cool-down', key: shown, untilMs: now + ms, at: now });
+  }
+
+  /** The terminal outcome: events, hooks, pruning and the valve. */
+  private async finish(message: M, step: Step, st: RunState, elapsedMs: number): Promise<Outcome<M>> {
+    const decision = step.decision as Extract<Decision, { kind: 'stop' }>;
+    const v = step.verdict;
+    const outcome: Outcome<M> = {
+      outcome: decision.outcome,
+      message,
+      attempts: st.attempt,
+      verdicts: st.verdicts,
+      elapsedMs,
+    };
+    if (v.messageId !== undefined) outcome.messageId = v.messageId;
+    if (v.maybeDelivered) outcome.maybeDelivered = true;
+    if (decision.retryAfterMs !== undefined) outcome.retryAfterMs = decision.retryAfterMs;
+    const at = this.now();
+    this.emit({ type: 'outcome', outcome: outcome.outcome, attempts: outcome.attempts, target: redactTarget(step.target), code: v.code, at });
+    if (step.sent) await this.prune(step.target, v, outcome, at);
+    if (outcome.outcome === 'rejected' && this.options.onFixRequest) this.hook(this.options.onFixRequest, outcome);
+    if (outcome.outcome === 'fatal' && this.options.onFatal) this.hook(this.options.onFatal, outcome);
+    return outcome;
+  }
+
+  private async prune(target: Target, v: Verdict, outcome: Outcome<M>, at: number): Promise<void> {
+    const reports: PruneReport[] = [];
+    const event = (token: string, code: string): DropTokenEvent => {
+      const e: DropTokenEvent = { token, provider: this.options.provider, code, verdict: v, at };
+      if (v.tokenInvalidSince !== undefined) e.invalidSince = v.tokenInvalidSince;
+      return e;
+    };
+    const perToken = v.tokens ? Object.keys(v.tokens) : [];
+    if (perToken.length > 0) {
+      for (const token of perToken) {
+        const tv = v.tokens![token]!;
+        const dropped = tv.action === 'drop-token';
+        reports.push(dropped ? { dropped, event: event(token, tv.code) } : { dropped });
+      }
+    } else {
+      const dropped = outcome.outcome === 'dropped-token';
+      reports.push(dropped && target.token !== undefined ? { dropped, event: event(target.token, v.code) } : { dropped });
+    }
+    try {
+      await this.pruner.report(`${this.options.provider}:${target.credential ?? target.project}`, reports);
+    } catch (err) {
+      this.emit({ type: 'error', error: toError(err, 'the valve store failed'), at: this.now() });
+    }
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------
+
+  private emit(event: EngineEvent): void {
+    if (!this.options.onEvent) return;
+    try {
+      this.options.onEvent(event);
+    } catch {
+      // A throwing event listener must not change any outcome.
+    }
+  }
+
+  /** Calls a user hook without blocking the send path; close() waits for it; a failure becomes an error event. */
+  private hook<T>(fn: (arg: T) => unknown, arg: T): void {
+    const p = Promise.resolve()
+      .then(() => fn(arg))
+      .catch((err) => this.emit({ type: 'error', error: toError(err, 'a hook threw'), at: this.now() }));
+    this.track(this.hookTasks, p);
+  }
+
+  private track(set: Set<Promise<unknown>>, p: Promise<unknown>): void {
+    const q: Promise<unknown> = p.then(
+      () => set.delete(q),
+      () => set.delete(q),
+    );
+    set.add(q);
+  }
+}
+
+function stateOf(st: RunState): AttemptState {
+  const s: AttemptState = { attempt: st.attempt, startedAt: st.startedAt };
+  if (st.previousDelayMs !== undefined) s.previousDelayMs = st.previousDelayMs;
+  if (st.refreshes !== undefined) s.refreshes = st.refreshes;
+  return s;
+}
+
+function coolKeys(t: Target): string[] {
+  const keys = [`p:${t.project}`];
+  if (t.topic !== undefined) keys.push(`t:${t.topic}`);
+  if (t.token !== undefined) keys.push(`d:${t.token}`);
+  return keys;
+}
+
+function localVerdict(provider: Verdict['provider'], code: string, action: Verdict['action'], reason: string, retryAfterMs: number | null): Verdict {
+  return { provider, code, action, retryAfterMs, known: false, reason };
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function toError(err: unknown, context: string): Error {
+  if (err instanceof Error) return err;
+  return new Error(`pushback: ${context}: ${redactText(String(err))}`);
+}

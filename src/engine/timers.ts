@@ -1,0 +1,60 @@
+/**
+ * Abortable sleeps and one-shot timers that the engine tracks, so `close()` can clear them and
+ * nothing keeps the process alive after it.
+ */
+export class Timers {
+  private readonly live = new Set<{ handle: ReturnType<typeof setTimeout>; cancel: (err: unknown) => void }>();
+
+  /** Resolves after `ms` (at once for `ms <= 0`); rejects with the signal's reason on abort. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (!(ms > 0)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const entry = {
+        handle: setTimeout(() => {
+          this.live.delete(entry);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms),
+        cancel: (err: unknown) => {
+          clearTimeout(entry.handle);
+          this.live.delete(entry);
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      const onAbort = () => entry.cancel(signal?.reason);
+      this.live.add(entry);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Cancels every pending sleep with `err`. */
+  cancelAll(err: unknown): void {
+    for (const entry of [...this.live]) entry.cancel(err);
+  }
+}
+
+/** Resolves or rejects like `promise`, or rejects with the signal's reason as soon as it aborts. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
