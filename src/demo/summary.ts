@@ -29,6 +29,8 @@ export interface DemoSummary {
   quarantined: number;
   /** Injected Retry-After range, seconds (the demo waits for real). */
   retryAfterS: [number, number];
+  /** Catalog retry floors were multiplied by this (FCM's 60 s after QUOTA_EXCEEDED is a minute of waiting). */
+  timeScale: number;
   invariants: { ok: boolean; violations: Violation[] };
   durationMs: number;
 }
@@ -64,7 +66,8 @@ export function formatSummary(s: DemoSummary): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = [
     `pushback demo: ${int(s.messages)} messages, seed ${s.seed}, fault rate ${s.faultRate}`,
-    `(real time: injected Retry-After is ${s.retryAfterS[0]}-${s.retryAfterS[1]} s, and the engine waits for it)`,
+    `(real time: injected Retry-After is ${s.retryAfterS[0]}-${s.retryAfterS[1]} s, and the engine waits for it; catalog retry`,
+    ` floors are scaled by 1/${Math.round(1 / s.timeScale)} and rate limits are per second so the demo fits in a minute)`,
     '',
     ...rows.map(([k, v]) => (k === '' ? '' : `  ${k.padEnd(width)}  ${v}`)),
   ];

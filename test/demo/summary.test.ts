@@ -7,7 +7,7 @@ const summary: DemoSummary = {
   retried: 3000, attempts: 24000, requests: 23700, faults: { unavailable: 500, reset: 400 },
   timeToOutcomeMs: { p50: 12, p99: 2500, max: 6000 },
   rates: { device: [{ max: 5, limit: { count: 5, perMs: 1000 } }], project: [{ max: 3999, limit: { count: 4000, perMs: 1000 } }] },
-  pruned: 600, quarantined: 0, retryAfterS: [1, 2], invariants: { ok: true, violations: [] }, durationMs: 21000,
+  pruned: 600, quarantined: 0, retryAfterS: [1, 2], timeScale: 1 / 30, invariants: { ok: true, violations: [] }, durationMs: 21000,
 };
 
 describe('percentile', () => {
@@ -29,6 +29,7 @@ describe('formatSummary', () => {
     expect(text).toMatch(/max per-device rate \/ 1 s +5 \(limit 5\)/);
     expect(text).toMatch(/max per-project rate \/ 1 s +3,999 \(limit 4,000\)/);
     expect(text).toContain('Retry-After is 1-2 s');
+    expect(text).toContain('scaled by 1/30');
     expect(text).toMatch(/p50 \/ p99 +12 ms \/ 2,500 ms/);
     expect(text).toMatch(/invariants +all held/);
   });
