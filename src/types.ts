@@ -71,6 +71,8 @@ export interface ProviderDefaults {
     maxAttempts?: number;
     /** When a retryable failure carries no Retry-After and no entry floor: wait at least this (FCM 429: 60000). */
     defaultRetryAfterMs?: number;
+    /** Where these numbers come from. */
+    source?: string;
   };
   /** Published quotas, as `{ count, perMs }` windows. */
   limits?: {
