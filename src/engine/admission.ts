@@ -111,6 +111,8 @@ export class Admission {
     for (const g of this.groups) {
       for (const l of g.limiters()) await l.limiter.disconnect(false);
       await g.disconnect(false);
+      // Group has no public way to stop its (unref'd) idle-key cleanup interval; clear it so close() leaves no timer.
+      clearInterval((g as unknown as { interval?: ReturnType<typeof setInterval> }).interval);
     }
   }
 }

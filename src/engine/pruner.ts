@@ -84,20 +84,22 @@ export class Pruner {
   private async judge(key: string, c: { sends: number; drops: number }): Promise<void> {
     const over = c.sends >= this.minSends && c.drops / c.sends > this.threshold;
     const healthy = c.sends >= this.minSends && !over;
-    const wasSuspended = this.suspended.has(key) || (await this.store.isSuspended(key));
-    if (over && !wasSuspended) {
+    // Transitions happen synchronously on the local set first: concurrent reports must trip the valve once.
+    const local = this.suspended.has(key);
+    if (over && !local) {
       this.suspended.add(key);
-      await this.store.setSuspended(key, true);
       const moved = this.pending.filter((h) => h.key === key);
       this.pending = this.pending.filter((h) => h.key !== key);
       for (const h of moved) this.toQuarantine(key, h.event);
       this.deps.onSuspended({ key, sends: c.sends, drops: c.drops, quarantined: this.quarantine.get(key)?.length ?? 0 });
-    } else if (over) {
-      this.suspended.add(key);
-    } else if (healthy && wasSuspended) {
+      await this.store.setSuspended(key, true);
+    } else if (healthy && local) {
       // A healthy window resumes pruning of new tokens; quarantined ones wait for releaseQuarantine().
       this.suspended.delete(key);
       await this.store.setSuspended(key, false);
+    } else if (!local && !healthy && (await this.store.isSuspended(key))) {
+      // Suspended by another process sharing the store.
+      this.suspended.add(key);
     }
   }
 

@@ -1,0 +1,225 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createSender, PruneHookError } from '../../src/engine/index.js';
+import type { DropTokenEvent, EngineEvent, SenderOptions } from '../../src/engine/types.js';
+import { apnsError, apnsOk, apnsToken, classify, fcmError, fcmOk, fcmToken, type RawResponse } from './fixtures.js';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+interface Msg {
+  token: string;
+  credential?: string;
+}
+
+function opts(over: Partial<SenderOptions<Msg>> = {}): SenderOptions<Msg> {
+  return {
+    provider: 'fcm',
+    target: (m) => ({ project: 'demo', token: m.token, credential: m.credential }),
+    classify,
+    limits: false,
+    random: () => 0,
+    ...over,
+  };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(T0);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('prune safety valve', () => {
+  for (const [provider, res, token] of [
+    ['fcm', fcmError(403, 'SENDER_ID_MISMATCH'), fcmToken],
+    ['apns', apnsError(400, 'BadDeviceToken'), apnsToken],
+  ] as const) {
+    it(`1,000 sends all failing with ${JSON.parse(res.body as string).reason ?? 'SENDER_ID_MISMATCH'} prune nothing and raise the alert (${provider})`, async () => {
+      const pruned: DropTokenEvent[] = [];
+      const onPruneSuspended = vi.fn();
+      const events: EngineEvent[] = [];
+      const s = createSender(() => res, opts({
+        provider,
+        onDropToken: (batch) => void pruned.push(...batch),
+        onPruneSuspended,
+        onEvent: (e) => events.push(e),
+      }));
+      const outcomes = await s.sendMany(Array.from({ length: 1000 }, (_, i) => ({ token: token(i) })));
+      expect(outcomes.every((o) => o.outcome === 'dropped-token')).toBe(true);
+      await vi.advanceTimersByTimeAsync(120_000);
+      await s.close();
+      expect(pruned).toHaveLength(0);
+      expect(onPruneSuspended).toHaveBeenCalledTimes(1);
+      expect(onPruneSuspended.mock.calls[0]![0]).toMatchObject({ key: `${provider}:demo`, sends: 100, drops: 100 });
+      expect(events.filter((e) => e.type === 'prune-suspended')).toHaveLength(1);
+      // Every condemned token is held, none lost.
+      expect(new Set(s.quarantined!().map((e) => e.token)).size).toBe(1000);
+    });
+  }
+
+  it('a human can release the quarantine to the hook, or discard it', async () => {
+    const pruned: string[] = [];
+    const s = createSender(() => apnsError(400, 'BadDeviceToken'), opts({ provider: 'apns', onDropToken: (b) => void pruned.push(...b.map((e) => e.token)) }));
+    await s.sendMany(Array.from({ length: 200 }, (_, i) => ({ token: apnsToken(i) })));
+    expect(pruned).toHaveLength(0);
+    expect(await s.releaseQuarantine('apns:demo')).toBe(200);
+    expect(new Set(pruned).size).toBe(200);
+    expect(s.quarantined!()).toHaveLength(0);
+    await s.sendMany(Array.from({ length: 200 }, (_, i) => ({ token: apnsToken(1000 + i) })));
+    expect(await s.releaseQuarantine(undefined, { discard: true })).toBeGreaterThan(0);
+    expect(s.quarantined!()).toHaveLength(0);
+    await s.close();
+  });
+
+  it('prunes normally when drops are a small share, batched by size and by time', async () => {
+    const batches: DropTokenEvent[][] = [];
+    const dead = new Set(Array.from({ length: 250 }, (_, i) => fcmToken(i * 4)));
+    const s = createSender((m: Msg) => (dead.has(m.token) ? fcmError(404, 'UNREGISTERED') : fcmOk()), opts({
+      onDropToken: (b) => void batches.push(b),
+      prune: { batchSize: 100, flushMs: 1000 },
+    }));
+    await s.sendMany(Array.from({ length: 1000 }, (_, i) => ({ token: fcmToken(i) })));
+    await vi.advanceTimersByTimeAsync(0);
+    // Size-triggered batches go out at once; the rest after flushMs.
+    expect(batches.length).toBeGreaterThanOrEqual(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    const all = batches.flat();
+    expect(all).toHaveLength(250);
+    expect(new Set(all.map((e) => e.token))).toEqual(dead);
+    expect(batches.every((b) => b.length <= 100)).toBe(true);
+    expect(all[0]).toMatchObject({ provider: 'fcm', code: 'UNREGISTERED' });
+    await s.close();
+  });
+
+  it('low volume: held until the valve can judge, at most windowMs, then pruned', async () => {
+    const pruned: string[] = [];
+    const s = createSender(() => apnsError(410, 'Unregistered', { timestamp: T0 - 5000 }), opts({
+      provider: 'apns',
+      onDropToken: (b) => void pruned.push(...b.map((e) => e.token)),
+      prune: { valve: { windowMs: 60_000 } },
+    }));
+    const events: DropTokenEvent[] = [];
+    const s2 = createSender(() => apnsError(410, 'Unregistered', { timestamp: T0 - 5000 }), opts({ provider: 'apns', onDropToken: (b) => void events.push(...b) }));
+    await s.send({ token: apnsToken(1) });
+    await s2.send({ token: apnsToken(2) });
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(pruned).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(pruned).toEqual([apnsToken(1)]);
+    await s2.close(); // close() flushes what is held
+    expect(events.map((e) => e.token)).toEqual([apnsToken(2)]);
+    expect(events[0]!.invalidSince).toBe(T0 - 5000);
+    await s.close();
+  });
+
+  it('a healthy window resumes pruning; quarantined tokens stay held', async () => {
+    let broken = true;
+    const pruned: string[] = [];
+    const s = createSender((m: Msg) => (broken || m.token.endsWith('dead') ? apnsError(400, 'BadDeviceToken') : apnsOk()), opts({
+      provider: 'apns',
+      onDropToken: (b) => void pruned.push(...b.map((e) => e.token)),
+    }));
+    await s.sendMany(Array.from({ length: 150 }, (_, i) => ({ token: apnsToken(i) })));
+    expect(s.quarantined!().length).toBe(150);
+    broken = false;
+    await vi.advanceTimersByTimeAsync(61_000);
+    await s.sendMany(Array.from({ length: 150 }, (_, i) => ({ token: i < 10 ? `${apnsToken(i)}dead` : apnsToken(i) })));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(pruned).toHaveLength(10);
+    expect(s.quarantined!().length).toBe(150);
+    await s.close();
+  });
+
+  it('counts per token for multi-target verdicts', async () => {
+    const onPruneSuspended = vi.fn();
+    const pruned: string[] = [];
+    // A vendor response that lists 8 dead tokens of 10 in each request: 80% drop-token per token.
+    const s = createSender(() => ({ status: 200, body: 'multi' }), opts({
+      provider: 'xiaomi',
+      target: () => ({ project: 'app' }),
+      classify: () => ({
+        provider: 'xiaomi', code: '0', action: 'ok', retryAfterMs: null, known: true, reason: 'ok',
+        tokens: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`regid-${Math.random()}-${i}`, { action: i < 8 ? 'drop-token' : 'ok', code: i < 8 ? 'bad_regids' : '0' }])),
+      }),
+      onDropToken: (b) => void pruned.push(...b.map((e) => e.token)),
+      onPruneSuspended,
+    }));
+    await s.sendMany(Array.from({ length: 12 }, () => ({ token: '' })));
+    await s.close();
+    expect(onPruneSuspended).toHaveBeenCalledTimes(1); // 120 per-token sends, 96 drops
+    expect(pruned).toHaveLength(0);
+    expect(s.quarantined!()).toHaveLength(96);
+  });
+
+  it('valve: false prunes at once', async () => {
+    const pruned: string[] = [];
+    const s = createSender(() => apnsError(400, 'BadDeviceToken'), opts({ provider: 'apns', prune: { valve: false, flushMs: 10 }, onDropToken: (b) => void pruned.push(...b.map((e) => e.token)) }));
+    await s.send({ token: apnsToken(5) });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(pruned).toEqual([apnsToken(5)]);
+    await s.close();
+  });
+});
+
+describe('prune hook failures lose no token', () => {
+  it('a throwing hook is retried and the tokens arrive', async () => {
+    let calls = 0;
+    const got: string[] = [];
+    const s = createSender(() => fcmError(404, 'UNREGISTERED'), opts({
+      prune: { valve: false, flushMs: 10 },
+      onDropToken: (b) => {
+        if (++calls < 3) throw new Error('db down');
+        got.push(...b.map((e) => e.token));
+      },
+    }));
+    await s.send({ token: fcmToken(1) });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls).toBe(3);
+    expect(got).toEqual([fcmToken(1)]);
+    await s.close();
+  });
+
+  it('a hook that keeps failing or hangs reports an error event and keeps the tokens in quarantine', async () => {
+    const events: EngineEvent[] = [];
+    let mode: 'hang' | 'throw' | 'ok' = 'hang';
+    const got: string[] = [];
+    const s = createSender(() => fcmError(404, 'UNREGISTERED'), opts({
+      prune: { valve: false, flushMs: 10, hookTimeoutMs: 1000, hookAttempts: 3 },
+      onEvent: (e) => events.push(e),
+      onDropToken: (b) => {
+        if (mode === 'hang') return new Promise(() => {});
+        if (mode === 'throw') throw new Error('db down');
+        got.push(...b.map((e) => e.token));
+      },
+    }));
+    const tokens = [fcmToken(1), fcmToken(2), fcmToken(3)];
+    await s.sendMany(tokens.map((token) => ({ token })));
+    await vi.advanceTimersByTimeAsync(60_000);
+    const errors = events.filter((e): e is Extract<EngineEvent, { type: 'error' }> => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.error).toBeInstanceOf(PruneHookError);
+    expect((errors[0]!.error as PruneHookError).count).toBe(3);
+    for (const t of tokens) expect(JSON.stringify(errors[0]!.error.message)).not.toContain(t);
+    expect(s.quarantined!().map((e) => e.token).sort()).toEqual([...tokens].sort());
+    // Still failing on release: back to quarantine, not lost.
+    mode = 'throw';
+    const r = s.releaseQuarantine();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(await r).toBe(0);
+    expect(s.quarantined!()).toHaveLength(3);
+    mode = 'ok';
+    expect(await s.releaseQuarantine()).toBe(3);
+    expect(got.sort()).toEqual([...tokens].sort());
+    await s.close();
+  });
+
+  it('close() flushes pending batches', async () => {
+    const got: string[] = [];
+    const s = createSender(() => fcmError(404, 'UNREGISTERED'), opts({ prune: { valve: false, flushMs: 60_000 }, onDropToken: async (b) => void got.push(...b.map((e) => e.token)) }));
+    await s.send({ token: fcmToken(9) });
+    expect(got).toHaveLength(0);
+    await s.close();
+    expect(got).toEqual([fcmToken(9)]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
