@@ -113,6 +113,10 @@ export function createCampaign(opts: CampaignOptions): Campaign {
   const [raMin, raMax] = opts.retryAfterS ?? [1, 2];
   const maxAttempts = opts.maxAttempts ?? 5;
   const kinds = opts.kinds ?? TRANSIENT_FAULTS;
+  // An FCM 429 is QUOTA_EXCEEDED, which cools down the whole project: FCM gets its 429s from the
+  // project-quota faults below, not from per-message faults (it would stall the whole campaign).
+  const fcmKinds = kinds.filter((k) => k !== 'too-many-requests');
+  const kindsFor = (p: DemoProvider) => (p === 'fcm' && fcmKinds.length > 0 ? fcmKinds : kinds);
   const faultRate = Math.min(1, Math.max(0, opts.faultRate));
   const apps = DEFAULT_APPS.map((a) => ({ ...a }));
   const tokenFor = (p: DemoProvider) => (p === 'fcm' ? fcmToken(rng) : apnsToken(rng));
@@ -187,8 +191,10 @@ export function createCampaign(opts: CampaignOptions): Campaign {
     }
     exact.expired! += expiring;
     // A project-wide quota 429 (the whole project cools down), only on the news project.
+    // A handful per campaign: each one holds the whole project back for its Retry-After.
     if (app.project === 'acme-news' && left > 0) {
-      const quota = take(0.01);
+      const quota = Math.min(left, 3);
+      left -= quota;
       for (let k = 0; k < quota; k++) {
         const t = tokenFor(app.provider);
         faults.set(t, [{ kind: 'quota-project', retryAfterS: raMin }]);
@@ -205,7 +211,7 @@ export function createCampaign(opts: CampaignOptions): Campaign {
         const length = r < 0.7 ? 1 : r < 0.9 ? 2 : r < 0.98 ? 3 : maxAttempts;
         const steps: FaultStep[] = [];
         for (let s = 0; s < length; s++) {
-          const kind = rng.pick(kinds);
+          const kind = rng.pick(kindsFor(app.provider));
           steps.push(kind === 'unavailable' || kind === 'too-many-requests' ? { kind, retryAfterS: retryAfter() } : { kind });
         }
         faults.set(t, steps);
