@@ -4,6 +4,7 @@ export type * from './engine/types.js';
 export { OUTCOME_OF } from './engine/types.js';
 export { catalog, loadCatalog, POLICIES_DIR, type Catalog, type ProviderPolicy } from './catalog/catalog.js';
 export { redactText, redactToken } from './redact.js';
+export * from './classify/index.js';
 export {
   createSender,
   decide,

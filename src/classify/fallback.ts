@@ -35,7 +35,7 @@ export function fallback(provider: ProviderId, code: string | undefined, status:
   if (isError) {
     const action = actionForStatus(status);
     const shown = code !== undefined ? safeCode(code) : `HTTP_${status}`;
-    const what = code !== undefined ? `${named(provider, shown)} with HTTP ${status}` : `HTTP ${status} without a ${provider} code`;
+    const what = code !== undefined ? `${named(provider, shown)} with HTTP ${status}` : `HTTP ${status} without a code from ${provider}`;
     return { code: shown, action, reason: `${what}: ${WHY[action]}, by HTTP status class.` };
   }
   if (code !== undefined) {
@@ -52,7 +52,7 @@ export function fallback(provider: ProviderId, code: string | undefined, status:
         code: 'UNKNOWN',
         action: 'retry',
         maybeDelivered: true,
-        reason: `HTTP ${status} without a readable ${provider} result code${tooLarge ? ' (body too large to read)' : ''}: retried; it may have been delivered.`,
+        reason: `HTTP ${status} without a readable result code from ${provider}${tooLarge ? ' (body too large to read)' : ''}: retried; it may have been delivered.`,
       };
     }
     return { code: SUCCESS_CODES[provider][0] ?? String(status), action: 'ok', reason: `HTTP ${status}: accepted.` };

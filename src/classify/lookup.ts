@@ -1,6 +1,35 @@
-/** Catalog lookups with the classifier's context rules. */
+/**
+ * Catalog lookups with the classifier's context rules, over an index built once per catalog
+ * (provider → context → code), so the hot path concatenates no keys.
+ */
 import type { Catalog } from '../catalog/catalog.js';
-import type { CatalogEntry, ProviderId } from '../types.js';
+import type { Action, CatalogEntry, ProviderId, TokenVerdict } from '../types.js';
+
+interface Index {
+  byProvider: Map<ProviderId, Map<string, Map<string, CatalogEntry>>>;
+  defaultRetryAfter: Map<ProviderId, number | undefined>;
+  /** One shared, frozen per-token verdict per entry (and per ok code). */
+  tokenVerdicts: Map<CatalogEntry | string, TokenVerdict>;
+}
+
+const indexes = new WeakMap<Catalog, Index>();
+
+function indexOf(cat: Catalog): Index {
+  let idx = indexes.get(cat);
+  if (idx !== undefined) return idx;
+  idx = { byProvider: new Map(), defaultRetryAfter: new Map(), tokenVerdicts: new Map() };
+  for (const e of cat.entries) {
+    let contexts = idx.byProvider.get(e.provider);
+    if (!contexts) idx.byProvider.set(e.provider, (contexts = new Map()));
+    const ctx = e.context ?? 'top';
+    let codes = contexts.get(ctx);
+    if (!codes) contexts.set(ctx, (codes = new Map()));
+    codes.set(e.code, e);
+  }
+  for (const [provider, policy] of cat.policies) idx.defaultRetryAfter.set(provider, policy.defaults?.retry?.defaultRetryAfterMs);
+  indexes.set(cat, idx);
+  return idx;
+}
 
 /**
  * The entry for `code` read in `context`. A `token` (or other alternative) reading falls back to the
@@ -8,13 +37,27 @@ import type { CatalogEntry, ProviderId } from '../types.js';
  * rate limit at the top and a dead pushId per target, so a top-level meaning must not leak into a target).
  */
 export function lookupEntry(cat: Catalog, provider: ProviderId, code: string, context: string | undefined): CatalogEntry | undefined {
-  if (context === undefined || context === 'top') return cat.lookup(provider, code);
-  const hit = cat.lookup(provider, code, context);
+  const contexts = indexOf(cat).byProvider.get(provider);
+  if (contexts === undefined) return undefined;
+  if (context === undefined || context === 'top') return contexts.get('top')?.get(code);
+  const hit = contexts.get(context)?.get(code);
   if (hit !== undefined || context === 'target') return hit;
-  return cat.lookup(provider, code);
+  return contexts.get('top')?.get(code);
 }
 
 /** The provider's `defaults.retry.defaultRetryAfterMs`, if any. */
 export function defaultRetryAfter(cat: Catalog, provider: ProviderId): number | undefined {
-  return cat.policies.get(provider)?.defaults?.retry?.defaultRetryAfterMs;
+  return indexOf(cat).defaultRetryAfter.get(provider);
+}
+
+/** A shared frozen `{ action, code }` for a per-token verdict from an entry, or for an action + code. */
+export function tokenVerdict(cat: Catalog, from: CatalogEntry | { action: Action; code: string }): TokenVerdict {
+  const cache = indexOf(cat).tokenVerdicts;
+  const key = 'provider' in from ? from : `${from.action}\u0000${from.code}`;
+  let tv = cache.get(key);
+  if (tv === undefined) {
+    tv = Object.freeze({ action: from.action, code: from.code });
+    if (cache.size < 10_000) cache.set(key, tv);
+  }
+  return tv;
 }

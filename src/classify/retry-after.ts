@@ -13,8 +13,8 @@ const EPOCH_FLOOR_MS = 946_684_800_000;
 const MAX_HEADER_CHARS = 64;
 
 export interface RetryAfterClock {
-  /** The response's `Date` header, if any: HTTP-dates are measured against it. */
-  date?: string | undefined;
+  /** The response's `Date` header, if any (or a function reading it, called only for HTTP-dates): HTTP-dates are measured against it. */
+  date?: string | (() => string | undefined) | undefined;
   /** ms since epoch, used when there is no usable `Date` header. Default `Date.now()`. */
   now?: number | undefined;
   /** Above this the value is ignored. Default 7 days. */
@@ -34,7 +34,7 @@ export function parseRetryAfter(value: unknown, clock: RetryAfterClock = {}): nu
   }
   const at = parseHttpDate(s);
   if (at === undefined) return undefined;
-  const ref = parseHttpDate(clock.date) ?? finiteOr(clock.now, Date.now());
+  const ref = parseHttpDate(typeof clock.date === 'function' ? clock.date() : clock.date) ?? finiteOr(clock.now, Date.now());
   const ms = Math.max(0, at - ref);
   return ms <= max ? ms : undefined;
 }

@@ -33,6 +33,8 @@ export interface HandlerContext {
   hmsAccessTokens: Set<string> | undefined;
   /** null = APNs authorization not checked. */
   apnsJwt: ApnsJwtVerifier | null;
+  /** A connection changing its provider token sooner than this after the previous one (by `iat`) gets 429 TooManyProviderTokenUpdates; 0 = not enforced. */
+  apnsTokenUpdateMs: number;
   apnsTopics: Set<string> | undefined;
   apnsTokenPattern: RegExp | undefined;
   fcmTokenPattern: RegExp | undefined;
@@ -41,8 +43,20 @@ export interface HandlerContext {
   vendorResponses: Map<string, FakeResponse | ((req: RequestInfo) => FakeResponse)>;
 }
 
+/** What APNs remembers about one connection. */
+export interface ApnsConnState {
+  /** Key and team of the first accepted token: APNs binds them to the connection. */
+  keyId?: string;
+  teamId?: string;
+  /** The provider token in use and its `iat` (seconds). */
+  jwt?: string;
+  iat?: number;
+}
+
 /** A request ready for a handler. */
 export interface Incoming {
+  /** Per-connection APNs state. */
+  apns: ApnsConnState;
   method: string;
   headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Flat [name, value, ...] list when available, to spot repeated headers. */
@@ -105,8 +119,23 @@ export function handleApns(ctx: HandlerContext, req: Incoming): Answer {
   const token = req.info.token ?? '';
   if (!token) return apnsError('MissingDeviceToken', apnsId);
   if (ctx.apnsJwt) {
-    const jwt = ctx.apnsJwt.check(header(h, 'authorization'), ctx.now());
+    const authorization = header(h, 'authorization');
+    const jwt = ctx.apnsJwt.check(authorization, ctx.now());
     if (!jwt.ok) return apnsError(jwt.reason, apnsId);
+    const conn = req.apns;
+    if (conn.jwt !== authorization) {
+      // APNs binds a connection to the key and team of its first token, and limits how often it changes.
+      if (conn.keyId === undefined) {
+        conn.keyId = jwt.keyId;
+        conn.teamId = jwt.teamId;
+      } else if (conn.keyId !== jwt.keyId || conn.teamId !== jwt.teamId) {
+        return apnsError('UnrelatedKeyIdInToken', apnsId);
+      } else if (ctx.apnsTokenUpdateMs > 0 && conn.iat !== undefined && (jwt.iat - conn.iat) * 1000 < ctx.apnsTokenUpdateMs) {
+        return apnsError('TooManyProviderTokenUpdates', apnsId);
+      }
+      conn.jwt = authorization;
+      conn.iat = jwt.iat;
+    }
   }
   if (repeated(req.rawHeaders)) return apnsError('DuplicateHeaders', apnsId);
   if (given !== undefined && !UUID.test(given)) return apnsError('BadMessageId', apnsId);

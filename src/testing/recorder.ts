@@ -46,7 +46,7 @@ export interface Stats {
   byToken: Record<string, number>;
   /** Transport faults applied, by kind. */
   byFault: Record<string, number>;
-  /** Connections accepted (HTTP/2 sessions and HTTP/1.1 sockets). */
+  /** Connections accepted since start/reset (TCP connections, any protocol). */
   connections: number;
   openConnections: number;
   /** Requests being processed now (including hung and delayed ones). */
@@ -123,7 +123,7 @@ export class Recorder {
   reset(): void {
     this.log.length = 0;
     this.requests = this.ok = this.maxInFlight = this.maxStreamsPerSession = this.logDropped = 0;
-    this.connections = this.openConnections;
+    this.connections = 0;
     this.maxInFlight = this.inFlight;
     for (const m of [this.byRoute, this.byStatus, this.byCode, this.byToken, this.byFault]) m.clear();
   }

@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { testCertificate } from './cert.js';
 import { FaultBook, type Fault, type FaultRule, type GoawayOptions, type RandomFaultOptions, type RequestInfo, type RouteName } from './faults.js';
-import { handleApns, handleFcm, handleHms, handleVendor, type Answer, type DeadToken, type Enforcers, type HandlerContext, type Incoming } from './handlers.js';
+import { handleApns, handleFcm, handleHms, handleVendor, type Answer, type ApnsConnState, type DeadToken, type Enforcers, type HandlerContext, type Incoming } from './handlers.js';
 import { ApnsJwtVerifier, generateApnsKey, type ApnsKey, type ApnsTestKey } from './jwt.js';
 import { RateEnforcer, type RateLimits } from './rate.js';
 import { filterLog, maxRate, Recorder, type LogEntry, type LogFilter, type MaxRateOptions, type Stats } from './recorder.js';
@@ -42,6 +42,19 @@ export interface FakeProviderOptions {
   countTokens?: boolean;
   /** Largest request body read (default 1 MiB); larger ones are answered 413/PayloadTooLarge. */
   maxBodyBytes?: number;
+  /**
+   * APNs refuses a provider token change on one connection sooner than this after the previous token
+   * (by `iat`) with 429 TooManyProviderTokenUpdates. Apple asks for at least 20 minutes (1,200,000).
+   * Default 0: not enforced, so tests that script ExpiredProviderToken can refresh at once.
+   */
+  apnsTokenUpdateMs?: number;
+  /**
+   * Like APNs with token auth: a new HTTP/2 connection allows 1 stream until a request with a valid
+   * provider token succeeded, then `maxConcurrentStreams`. Default false.
+   */
+  apnsColdStart?: boolean;
+  /** Like APNs (observed): after an APNs error the connection's stream limit drops to 1, and returns after a success. Default false. */
+  apnsThrottleOnError?: boolean;
   /** Clock for JWT ages, rate windows and the log (default `Date.now`). */
   now?: () => number;
   /** Also listen for HTTP/2 without TLS (h2c); default true. */
@@ -102,7 +115,7 @@ export interface FakeProvider {
   setMaxConcurrentStreams(n: number): void;
   /** Sends GOAWAY on every open HTTP/2 session now (in-flight streams are still answered) and closes them gracefully. */
   goawayAll(options?: Omit<GoawayOptions, 'lastStreamId'>): void;
-  /** Destroys every open connection now. */
+  /** Resets (TCP RST) every open connection now. */
   dropConnections(): void;
   /** Clears faults, dead tokens, rate windows, counters and the log (connections stay open). */
   reset(): void;
@@ -119,6 +132,11 @@ interface Conn {
   active: number;
   /** Set once this session was sent GOAWAY: streams above it are not processed. */
   goawayLast: number | undefined;
+  apns: ApnsConnState;
+  /** The session still runs with the cold-start stream limit (`apnsColdStart`). */
+  cold: boolean;
+  /** The session runs with a stream limit of 1 after an APNs error (`apnsThrottleOnError`). */
+  throttled: boolean;
 }
 
 interface Pending {
@@ -140,6 +158,20 @@ interface Exchange {
 
 const CONN = Symbol('pushback.fake.conn');
 const noop = () => {};
+
+/**
+ * Ends a connection with a TCP RST (the client sees ECONNRESET); a TLS socket is reset through its TCP
+ * socket. `socket` may be an HTTP/2 session's socket proxy, which forbids `destroy` but forwards other
+ * members to the real socket; `fallback` ends the connection if no reset is possible.
+ */
+function resetSocket(socket: Socket, fallback: () => void = () => socket.destroy()): void {
+  try {
+    const raw = ((socket as Socket & { _parent?: Socket | null })._parent ?? socket) as Socket;
+    raw.resetAndDestroy();
+  } catch {
+    fallback();
+  }
+}
 
 function bodyOf(body: unknown): string | undefined {
   if (body === undefined) return undefined;
@@ -182,6 +214,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     fcmProjects: options.fcmProjects ? new Set(options.fcmProjects) : undefined,
     hmsAccessTokens: options.hmsAccessTokens ? new Set(options.hmsAccessTokens) : undefined,
     apnsJwt: apnsKeys === false ? null : new ApnsJwtVerifier(apnsKeys),
+    apnsTokenUpdateMs: options.apnsTokenUpdateMs ?? 0,
     apnsTopics: options.apnsTopics ? new Set(options.apnsTopics) : undefined,
     apnsTokenPattern: options.tokenPattern?.apns,
     fcmTokenPattern: options.tokenPattern?.fcm,
@@ -226,6 +259,39 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     });
   };
 
+  const coldStart = options.apnsColdStart === true;
+  const throttleOnError = options.apnsThrottleOnError === true;
+  const newConn = (h2: http2.ServerHttp2Session | undefined, socket: Socket): Conn => ({
+    id: ++connNo,
+    h2,
+    socket,
+    open: new Map(),
+    active: 0,
+    goawayLast: undefined,
+    apns: {},
+    cold: coldStart && h2 !== undefined,
+    throttled: false,
+  });
+
+  /** Changes one session's advertised stream limit, ignoring sessions that are going away. */
+  const sessionStreams = (c: Conn, n: number) => {
+    if (c.h2 && !c.h2.closed && !c.h2.destroyed) c.h2.settings({ maxConcurrentStreams: n });
+  };
+
+  /** APNs connection behaviour after an answer: leave cold start on success, throttle on error. */
+  const apnsAfter = (c: Conn, status: number) => {
+    if (!c.h2) return;
+    if (status === 200) {
+      if (c.cold || c.throttled) {
+        c.cold = c.throttled = false;
+        sessionStreams(c, maxStreams);
+      }
+    } else if (throttleOnError && status !== 410 && !c.throttled) {
+      c.throttled = true;
+      sessionStreams(c, 1);
+    }
+  };
+
   const connOf = (holder: object, make: () => Conn): Conn => {
     const h = holder as { [CONN]?: Conn };
     let c = h[CONN];
@@ -239,7 +305,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
 
   const onSession = (session: http2.ServerHttp2Session) => {
     session.on('error', noop);
-    const conn = connOf(session, () => ({ id: ++connNo, h2: session, socket: session.socket as unknown as Socket, open: new Map(), active: 0, goawayLast: undefined }));
+    const conn = connOf(session, () => newConn(session, session.socket as unknown as Socket));
     session.once('close', () => conns.delete(conn));
   };
 
@@ -260,6 +326,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     }
     recorder.answered(p.entry, a.status, a.code, now());
     p.ex.respond(a.status, a.headers, a.body);
+    if ((coldStart || throttleOnError) && p.entry.route === 'apns') apnsAfter(p.ex.conn, a.status);
   };
 
   const goaway = (p: Pending, g: GoawayOptions | undefined, route: RouteName | 'unknown'): boolean => {
@@ -427,7 +494,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     recorder.arrive(entry);
     const p: Pending = { entry, ex };
     if (ex.streamId !== undefined) ex.conn.open.set(ex.streamId, p);
-    const incoming: Incoming = { method, headers, rawHeaders, body, tooLarge, info };
+    const incoming: Incoming = { apns: ex.conn.apns, method, headers, rawHeaders, body, tooLarge, info };
     const f = faults.empty ? undefined : faults.pick(info);
     if (f?.latencyMs && f.latencyMs > 0) {
       const timer = setTimeout(() => {
@@ -445,7 +512,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
     stream.on('error', noop);
     const session = stream.session as http2.ServerHttp2Session;
-    const conn = connOf(session, () => ({ id: ++connNo, h2: session, socket: session.socket as unknown as Socket, open: new Map(), active: 0, goawayLast: undefined }));
+    const conn = connOf(session, () => newConn(session, session.socket as unknown as Socket));
     const ex: Exchange = {
       proto: 'h2',
       conn,
@@ -461,7 +528,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         }
       },
       refuse: () => stream.close(NGHTTP2_REFUSED_STREAM),
-      destroy: () => session.destroy(),
+      destroy: () => resetSocket(session.socket as unknown as Socket, () => session.destroy()),
     };
     const method = headers[':method'] ?? 'GET';
     const path = headers[':path'] ?? '/';
@@ -492,7 +559,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const r = req as http.IncomingMessage;
     const s = res as http.ServerResponse;
     const socket = r.socket;
-    const conn = connOf(socket, () => ({ id: ++connNo, h2: undefined, socket, open: new Map(), active: 0, goawayLast: undefined }));
+    const conn = connOf(socket, () => newConn(undefined, socket));
     const ex: Exchange = {
       proto: 'h1',
       conn,
@@ -503,8 +570,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         s.writeHead(status, hdrs);
         s.end(body);
       },
-      refuse: () => socket.destroy(),
-      destroy: () => socket.destroy(),
+      refuse: () => resetSocket(socket),
+      destroy: () => resetSocket(socket),
     };
     const chunks: Buffer[] = [];
     let size = 0;
@@ -518,7 +585,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     r.on('error', noop);
   };
 
-  const settings: http2.Settings = { maxConcurrentStreams: maxStreams };
+  const settings: http2.Settings = { maxConcurrentStreams: coldStart ? 1 : maxStreams };
   const secure = http2.createSecureServer({ key, cert, allowHTTP1: true, settings });
   // The compat layer would wrap every HTTP/2 stream in request/response objects; HTTP/2 is served from
   // 'stream' directly, so detach it before adding the 'request' listener that HTTP/1.1-over-TLS needs.
@@ -578,9 +645,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     },
     setMaxConcurrentStreams(n) {
       maxStreams = n;
-      secure.updateSettings({ maxConcurrentStreams: n });
-      h2c?.updateSettings({ maxConcurrentStreams: n });
-      for (const c of conns) if (c.h2 && !c.h2.destroyed && !c.h2.closed) c.h2.settings({ maxConcurrentStreams: n });
+      if (!coldStart) {
+        secure.updateSettings({ maxConcurrentStreams: n });
+        h2c?.updateSettings({ maxConcurrentStreams: n });
+      }
+      for (const c of conns) if (!c.cold && !c.throttled) sessionStreams(c, n);
     },
     goawayAll(o = {}) {
       for (const c of conns) {
@@ -594,7 +663,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       }
     },
     dropConnections() {
-      for (const socket of sockets) socket.destroy();
+      for (const socket of [...sockets]) resetSocket(socket);
     },
     reset() {
       faults.clear();
@@ -617,6 +686,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       for (const socket of sockets) socket.destroy();
       plain.closeAllConnections();
       await closed;
+      // Listening handles finish closing on the next loop turn; resolve after that so nothing is left.
+      await new Promise((resolve) => setImmediate(resolve));
     },
   };
   return fake;

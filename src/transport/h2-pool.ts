@@ -158,8 +158,11 @@ export class H2SessionPool implements Transport {
     }
     session.on('goaway', (errorCode: number, lastStreamId: number, data?: Buffer) => {
       slot.draining = true;
-      const reason = goawayReason(data);
-      slot.goaway = { errorCode, lastStreamId, ...(reason ? { reason } : {}) };
+      // Node re-emits 'goaway' when it closes the session itself (no debug data): keep the lowest
+      // last stream id and the first reason.
+      const reason = goawayReason(data) ?? slot.goaway?.reason;
+      const last = Math.min(lastStreamId, slot.goaway?.lastStreamId ?? Infinity);
+      slot.goaway = { errorCode: slot.goaway?.errorCode || errorCode, lastStreamId: last, ...(reason ? { reason } : {}) };
     });
     session.on('error', () => {
       slot.draining = true;

@@ -46,7 +46,8 @@ export function h2Request(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      resolve({ status, headers: resHeaders, text, json: parse(text), streamId });
+      if (status === 0) reject(Object.assign(new Error(`stream closed without a response (rstCode ${req.rstCode})`), { code: 'NO_RESPONSE' }));
+      else resolve({ status, headers: resHeaders, text, json: parse(text), streamId });
     });
     req.on('error', reject);
     req.end(body);

@@ -4,7 +4,7 @@
  *   `messaging/invalid-argument` the message text is the only way to tell a bad token from a bad payload;
  *   `messaging/mismatched-credential` is about the token when FCM said SENDER_ID_MISMATCH ("SenderId mismatch").
  * - v14: `httpResponse: { status, headers, data }`; `data` is FCM's body and is read by the FCM extractor.
- * - 13.3–13.x session failures use the double prefix `messaging/app/network-error`.
+ * - 13.3–13.x session failures use the double prefix `messaging/app/network-error` (a catalog code of its own).
  * - `BatchResponse { responses, successCount, failureCount }` bodies, with the caller's `targets`.
  */
 import { fromText } from '../body.js';
@@ -29,11 +29,10 @@ const SERVER_TO_CLIENT: Readonly<Record<string, string>> = Object.assign(Object.
   UNSPECIFIED_ERROR: 'messaging/unknown-error',
 });
 
-/** firebase-admin's code, normalised: `messaging/` prefix added when missing, double prefix removed. */
+/** firebase-admin's code as the catalog writes it: `messaging/` prefix added when missing (`hasCode` accepts both). */
 export function firebaseCode(raw: unknown): string | undefined {
   const code = codeOf(raw);
   if (code === undefined) return undefined;
-  if (code.startsWith('messaging/app/')) return code.slice('messaging/'.length);
   if (code.includes('/')) return code;
   return 'messaging/' + code;
 }
@@ -53,7 +52,7 @@ export function firebaseAdminError(error: Record<string, unknown>): Extraction {
   let fcm: Extraction | undefined;
   if (isObject(http)) {
     const status = http.status;
-    if (typeof status === 'number') ext.status = status;
+    if (typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599) ext.status = status;
     ext.headers = http.headers;
     const data = typeof http.data === 'string' ? fromText(http.data).json : http.data;
     if (isObject(data) && isObject(data.error)) {

@@ -1,0 +1,84 @@
+/**
+ * Gathers single-message sends into batch calls: the engine retries and accounts per message, while
+ * firebase-admin is called with up to `maxSize` messages at once (one HTTP/2 session per `sendEach`).
+ *
+ * Items with the same key that arrive before the group is flushed share one call. A group is flushed
+ * when it is full, or when its timer fires: on the next turn of the event loop for first attempts
+ * (`delayMs` 0), a little later for retries so that retries due at nearly the same time share a
+ * session. Waiting only ever adds to a delay the engine already decided, never shortens it.
+ */
+export interface CoalescerOptions<I, R> {
+  /** Items per call for this key. */
+  maxSize: (key: string) => number;
+  /** One call for the items of a group; resolves with one result per item, in order. A rejection or
+   * a wrong-length answer fails every item of the group with that error. */
+  run: (key: string, items: I[]) => Promise<R[]>;
+}
+
+export interface Coalescer<I, R> {
+  enqueue(key: string, item: I, delayMs?: number): Promise<R>;
+  /** Flushes every pending group now. */
+  flushAll(): void;
+  /** Calls in flight. */
+  readonly inFlight: number;
+}
+
+interface Group<I, R> {
+  items: I[];
+  waiters: { resolve(r: R): void; reject(e: unknown): void }[];
+  timer?: NodeJS.Timeout | NodeJS.Immediate;
+}
+
+export function createCoalescer<I, R>(options: CoalescerOptions<I, R>): Coalescer<I, R> {
+  const groups = new Map<string, Group<I, R>>();
+  let inFlight = 0;
+
+  function flush(key: string, group: Group<I, R>): void {
+    if (groups.get(key) === group) groups.delete(key);
+    if (group.timer) {
+      clearTimeout(group.timer as NodeJS.Timeout);
+      clearImmediate(group.timer as NodeJS.Immediate);
+    }
+    inFlight++;
+    Promise.resolve()
+      .then(() => options.run(key, group.items))
+      .then(
+        (results) => {
+          if (!Array.isArray(results) || results.length !== group.items.length) {
+            throw new Error(`coalescer: ${group.items.length} items but ${Array.isArray(results) ? results.length : typeof results} results`);
+          }
+          group.waiters.forEach((w, i) => w.resolve(results[i] as R));
+        },
+        (err: unknown) => {
+          for (const w of group.waiters) w.reject(err);
+        },
+      )
+      .catch((err: unknown) => {
+        for (const w of group.waiters) w.reject(err);
+      })
+      .finally(() => inFlight--);
+  }
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    enqueue(key, item, delayMs = 0) {
+      return new Promise<R>((resolve, reject) => {
+        let group = groups.get(key);
+        if (!group) {
+          const g: Group<I, R> = { items: [], waiters: [] };
+          g.timer = delayMs > 0 ? setTimeout(() => flush(key, g), delayMs) : setImmediate(() => flush(key, g));
+          groups.set(key, g);
+          group = g;
+        }
+        group.items.push(item);
+        group.waiters.push({ resolve, reject });
+        if (group.items.length >= Math.max(1, options.maxSize(key))) flush(key, group);
+      });
+    },
+    flushAll() {
+      for (const [key, group] of [...groups]) flush(key, group);
+    },
+  };
+}

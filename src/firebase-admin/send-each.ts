@@ -1,0 +1,34 @@
+import type { BatchResponse, Message, Messaging } from 'firebase-admin/messaging';
+
+type Result = { success: true; messageId?: string } | { success: false; error: unknown };
+
+/**
+ * One `sendEach` call that never throws and always answers one result per message, in order:
+ * - a synchronous throw or a rejection (bad arguments, no project id) fails every message with it;
+ * - an HTTP/2 session failure on 13.3+ (`FirebaseMessagingSessionError`, code `messaging/app/network-error`)
+ *   keeps what its `pendingBatchResponse` says: the messages that succeeded stay delivered, the others
+ *   fail with their own error (or the session error), so only they are retried;
+ * - on 14 a session failure already resolves, each affected message failing as `messaging/unknown-error`
+ *   with an AggregateError cause: nothing to do here.
+ * (12.3 to 13.2 crash the process on a session failure, firebase-admin-node #2789: nothing a wrapper can catch.)
+ */
+export async function sendEachSafe(messaging: Pick<Messaging, 'sendEach'>, messages: Message[], dryRun: boolean): Promise<Result[]> {
+  let res: BatchResponse;
+  try {
+    res = await messaging.sendEach(messages, dryRun || undefined);
+  } catch (error) {
+    const pending = (error as { pendingBatchResponse?: unknown } | null)?.pendingBatchResponse;
+    const partial = pending && typeof (pending as Promise<unknown>).then === 'function' ? await Promise.resolve(pending).catch(() => undefined) : undefined;
+    const responses = (partial as BatchResponse | undefined)?.responses;
+    if (Array.isArray(responses) && responses.length === messages.length) {
+      return responses.map((r) => (r?.success ? { success: true, messageId: r.messageId } : { success: false, error: r?.error ?? error }));
+    }
+    return messages.map(() => ({ success: false, error }));
+  }
+  const responses = Array.isArray(res?.responses) ? res.responses : [];
+  return messages.map((_, i) => {
+    const r = responses[i];
+    if (!r) return { success: false, error: new Error(`firebase-admin answered ${responses.length} responses for ${messages.length} messages`) };
+    return r.success ? { success: true, messageId: r.messageId } : { success: false, error: r.error };
+  });
+}

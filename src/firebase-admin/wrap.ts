@@ -1,0 +1,249 @@
+import type { App, FirebaseError } from 'firebase-admin/app';
+import type { BatchResponse, Message, Messaging, MessagingTopicManagementResponse, MulticastMessage, SendResponse } from 'firebase-admin/messaging';
+import { createSender } from '../engine/sender.js';
+import { defaultCollapsible, defaultDeadline } from '../engine/message-fields.js';
+import type { EngineEvent, Sender, SenderOptions } from '../engine/types.js';
+import type { Outcome, SendContext, Target } from '../types.js';
+import { expandMulticast, FCM_MAX_BATCH_SIZE, toBatchResponse, TOPIC_MAX_BATCH_SIZE } from './batch.js';
+import { createCoalescer } from './coalesce.js';
+import { errorForOutcome, PushbackMessagingError } from './errors.js';
+import { polyfillHttpResponse } from './http-response.js';
+import { applyInnerRetry, type InnerRetryPlan, type SdkRetryMode } from './inner-retry.js';
+import { inspectSdk, type SdkInfo } from './sdk.js';
+import { sendEachSafe } from './send-each.js';
+
+/** The methods of firebase-admin's `Messaging` that the wrapper provides, with the same signatures. */
+export type MessagingLike = Pick<Messaging, 'send' | 'sendEach' | 'sendEachForMulticast' | 'subscribeToTopic' | 'unsubscribeFromTopic'>;
+
+/** A `BatchResponse` plus the pushback outcome of every message, in input order. */
+export interface WrappedBatchResponse extends BatchResponse {
+  outcomes: Outcome<Message>[];
+}
+
+/** A `MessagingTopicManagementResponse` plus the outcome of every token, in input order. */
+export interface WrappedTopicResponse extends MessagingTopicManagementResponse {
+  outcomes: Outcome<string>[];
+}
+
+export interface WrapMessagingOptions
+  extends Pick<SenderOptions<Message>, 'limits' | 'prune' | 'circuit' | 'onDropToken' | 'onPruneSuspended' | 'onEvent' | 'classify' | 'now' | 'random'> {
+  /** Retry options of the engine. `maxAttempts` is the budget of requests per message, firebase-admin's
+   * own retries included (see `sdkRetries`). */
+  retry?: SenderOptions<Message>['retry'];
+  /** firebase-admin's own retries (503/ECONNRESET/ETIMEDOUT): `auto` (default) switches them off when
+   * the private layout is the tested one, else keeps them and divides the budget; `off` insists (throws
+   * on an unknown layout); `keep` never touches them. */
+  sdkRetries?: SdkRetryMode;
+  /** Give firebase-admin 12/13 errors the `httpResponse` (status, headers, body) that 14 has, so that
+   * Retry-After and the error details reach the classifier. Default true (only on the tested layout). */
+  polyfillHttpResponse?: boolean;
+  /** Project id for limits, cool-downs and the valve; default the app's `projectId`. */
+  projectId?: string;
+  /** Identity of the credential (not the secret) for the fatal circuit and the valve; default `firebase-admin:<project>`. */
+  credentialId?: string;
+  /** `sendEach` calls in flight at once (each up to 500 messages). Default 2. */
+  maxConcurrentBatches?: number;
+  /** Messages per `sendEach` call (at most 500). Default 500. */
+  batchSize?: number;
+  /** Retries due within this window share one `sendEach` call (one HTTP/2 session), ms. Only ever adds
+   * to a delay. Default 25. */
+  retryBatchWindowMs?: number;
+  /** Called with every message that ended `rejected` (bad payload, bad argument). */
+  onFixRequest?: (outcome: Outcome<Message>) => unknown;
+  /** Called with every message that ended `fatal` (credential, project, API disabled). */
+  onFatal?: (outcome: Outcome<Message>) => unknown;
+  /** Override the version detected from the instance (e.g. when firebase-admin is bundled). */
+  sdkVersion?: string;
+}
+
+export interface WrappedMessaging extends MessagingLike {
+  send(message: Message, dryRun?: boolean): Promise<string>;
+  sendEach(messages: Message[], dryRun?: boolean): Promise<WrappedBatchResponse>;
+  sendEachForMulticast(message: MulticastMessage, dryRun?: boolean): Promise<WrappedBatchResponse>;
+  subscribeToTopic(registrationTokenOrTokens: string | string[], topic: string): Promise<WrappedTopicResponse>;
+  unsubscribeFromTopic(registrationTokenOrTokens: string | string[], topic: string): Promise<WrappedTopicResponse>;
+  /** The wrapped instance's app. */
+  readonly app: App;
+  /** The wrapped firebase-admin instance. */
+  readonly messaging: Messaging;
+  /** What was detected and what was done about the SDK's own retries. */
+  readonly sdk: SdkInfo & { retries: Omit<InnerRetryPlan, 'restore'> };
+  /** The engine behind the wrapper (reset the circuit, release the quarantine, flush). */
+  readonly sender: Sender<Envelope>;
+  /** Same as firebase-admin's (deprecated there): HTTP/1.1 for `sendEach*`. */
+  enableLegacyHttpTransport(): void;
+  /** Drains in-flight sends, flushes prune batches, puts firebase-admin's own retries back. */
+  close(): Promise<void>;
+}
+
+type Route = 'send' | 'each' | 'subscribe' | 'unsubscribe';
+
+/** What the engine carries for one message (or one token of a topic call). */
+export interface Envelope {
+  route: Route;
+  message: Message;
+  dryRun: boolean;
+  /** For topic calls. */
+  token?: string;
+  topic?: string;
+  /** The last error firebase-admin gave for this message. */
+  lastError?: unknown;
+}
+
+type Result = { success: true; messageId?: string } | { success: false; error: unknown };
+
+/**
+ * Wraps a firebase-admin `Messaging` instance: same methods, same result types, and every message goes
+ * through the pushback engine (classification as provider `firebase-admin`, backoff with jitter,
+ * Retry-After, per-project limits, cool-downs, token pruning with the safety valve, the fatal circuit).
+ */
+export function wrapMessaging(messaging: Messaging, options: WrapMessagingOptions = {}): WrappedMessaging {
+  const info = inspectSdk(messaging, options.sdkVersion);
+  const budget = options.retry?.maxAttempts ?? 5;
+  const plan = applyInnerRetry(info, options.sdkRetries ?? 'auto', budget);
+  const removePolyfill = options.polyfillHttpResponse === false ? () => {} : polyfillHttpResponse(info);
+  const project = options.projectId ?? messaging.app?.options?.projectId ?? 'firebase';
+  const credential = options.credentialId ?? `firebase-admin:${project}`;
+  const batchSize = Math.max(1, Math.min(FCM_MAX_BATCH_SIZE, options.batchSize ?? FCM_MAX_BATCH_SIZE));
+  const maxBatches = Math.max(1, options.maxConcurrentBatches ?? 2);
+  const retryWindowMs = Math.max(0, options.retryBatchWindowMs ?? 25);
+
+  const coalescer = createCoalescer<Envelope, Result>({
+    maxSize: (key) => (key.startsWith('each:') ? batchSize : TOPIC_MAX_BATCH_SIZE),
+    run: async (key, items) => {
+      const first = items[0]!;
+      if (first.route === 'each') return sendEachSafe(messaging, items.map((e) => e.message), first.dryRun);
+      const tokens = items.map((e) => e.token!);
+      const call = first.route === 'subscribe' ? messaging.subscribeToTopic : messaging.unsubscribeFromTopic;
+      try {
+        const res = await call.call(messaging, tokens, first.topic!);
+        const out: Result[] = tokens.map(() => ({ success: true }));
+        for (const { index, error } of res.errors ?? []) if (index >= 0 && index < out.length) out[index] = { success: false, error };
+        return out;
+      } catch (error) {
+        return tokens.map(() => ({ success: false, error }));
+      }
+    },
+  });
+
+  const sendOne = async (e: Envelope, ctx: SendContext): Promise<unknown> => {
+    try {
+      if (e.route === 'send') return await messaging.send(e.message, e.dryRun);
+      const key = e.route === 'each' ? `each:${e.dryRun}` : `${e.route}:${e.topic}`;
+      const r = await coalescer.enqueue(key, e, ctx.attempt > 1 ? retryWindowMs : 0);
+      if (!r.success) throw r.error ?? new PushbackMessagingError('messaging/unknown-error', 'firebase-admin reported a failure without an error');
+      return e.route === 'each' ? { messageId: r.messageId } : true;
+    } catch (err) {
+      e.lastError = err;
+      throw err;
+    }
+  };
+
+  const target = (e: Envelope): Target => {
+    const m = e.message as { token?: unknown; topic?: unknown; condition?: unknown };
+    const t: Target = { project, credential };
+    const token = e.token ?? (typeof m.token === 'string' ? m.token : undefined);
+    if (token !== undefined) t.token = token;
+    const topic = e.route === 'each' || e.route === 'send' ? (typeof m.topic === 'string' ? m.topic : typeof m.condition === 'string' ? m.condition : undefined) : undefined;
+    if (topic !== undefined) t.topic = topic;
+    return t;
+  };
+
+  const unwrap = <T>(o: Outcome<Envelope>, message: T): Outcome<T> => ({ ...o, message });
+  const engineOptions: SenderOptions<Envelope> = {
+    provider: 'firebase-admin',
+    target,
+    deadline: (e, first) => defaultDeadline(e.message, first),
+    collapsible: (e) => defaultCollapsible(e.message),
+    retry: { ...options.retry, maxAttempts: plan.attempts },
+    limits: options.limits === false ? false : { concurrency: batchSize * maxBatches, ...options.limits },
+  };
+  if (options.prune) engineOptions.prune = options.prune;
+  if (options.circuit !== undefined) engineOptions.circuit = options.circuit;
+  if (options.onDropToken) engineOptions.onDropToken = options.onDropToken;
+  if (options.onPruneSuspended) engineOptions.onPruneSuspended = options.onPruneSuspended;
+  if (options.classify) engineOptions.classify = options.classify;
+  if (options.now) engineOptions.now = options.now;
+  if (options.random) engineOptions.random = options.random;
+  const onFix = options.onFixRequest;
+  if (onFix) engineOptions.onFixRequest = (o) => onFix(unwrap(o, o.message.message));
+  const onFatal = options.onFatal;
+  if (onFatal) engineOptions.onFatal = (o) => onFatal(unwrap(o, o.message.message));
+  const onEvent = options.onEvent;
+  if (onEvent || plan.reason) {
+    if (plan.reason) {
+      // Told once, through the same channel as everything else.
+      queueMicrotask(() =>
+        onEvent?.({ type: 'error', error: new Error(`pushback: kept firebase-admin's own retries: ${plan.reason}`), at: Date.now() } as EngineEvent),
+      );
+    }
+    if (onEvent) engineOptions.onEvent = onEvent;
+  }
+  const sender = createSender<Envelope>(sendOne, engineOptions);
+
+  const invalid = (message: string) => Promise.reject(new PushbackMessagingError('messaging/invalid-argument', message));
+
+  async function sendEach(messages: Message[], dryRun?: boolean): Promise<WrappedBatchResponse> {
+    if (!Array.isArray(messages)) return invalid('messages must be an array');
+    const envs: Envelope[] = Array.from(messages, (message) => ({ route: 'each' as const, message, dryRun: dryRun === true }));
+    const outcomes = envs.length ? await sender.sendMany(envs) : [];
+    const responses: SendResponse[] = outcomes.map((o, i) =>
+      o.outcome === 'delivered'
+        ? { success: true, messageId: o.messageId ?? '' }
+        : { success: false, error: errorForOutcome(envs[i]!.lastError, o) as FirebaseError },
+    );
+    return { ...toBatchResponse(responses), outcomes: outcomes.map((o) => unwrap(o, o.message.message)) };
+  }
+
+  async function topicCall(route: 'subscribe' | 'unsubscribe', tokenOrTokens: string | string[], topic: string): Promise<WrappedTopicResponse> {
+    const tokens = typeof tokenOrTokens === 'string' ? [tokenOrTokens] : tokenOrTokens;
+    if (!Array.isArray(tokens) || tokens.length === 0) {
+      return invalid(`Registration token(s) provided to ${route}ToTopic() must be a non-empty string or a non-empty array.`);
+    }
+    if (typeof topic !== 'string' || topic.length === 0) return invalid(`Topic provided to ${route}ToTopic() must be a non-empty string.`);
+    const envs: Envelope[] = tokens.map((token) => ({ route, token, topic, message: { token } as Message, dryRun: false }));
+    const outcomes = await sender.sendMany(envs);
+    const errors: WrappedTopicResponse['errors'] = [];
+    outcomes.forEach((o, index) => {
+      if (o.outcome !== 'delivered') errors.push({ index, error: errorForOutcome(envs[index]!.lastError, o) as FirebaseError });
+    });
+    return {
+      successCount: tokens.length - errors.length,
+      failureCount: errors.length,
+      errors,
+      outcomes: outcomes.map((o, i) => unwrap(o, tokens[i]!)),
+    };
+  }
+
+  const { restore: _restore, ...retries } = plan;
+  return {
+    app: messaging.app,
+    messaging,
+    sdk: { ...info, retries },
+    sender,
+    async send(message: Message, dryRun?: boolean): Promise<string> {
+      const env: Envelope = { route: 'send', message, dryRun: dryRun === true };
+      const outcome = await sender.send(env);
+      if (outcome.outcome === 'delivered') return outcome.messageId ?? '';
+      throw errorForOutcome(env.lastError, unwrap(outcome, message));
+    },
+    sendEach,
+    sendEachForMulticast(multicast: MulticastMessage, dryRun?: boolean) {
+      if (!multicast || typeof multicast !== 'object' || !Array.isArray(multicast.tokens)) {
+        return invalid('MulticastMessage must be a non-null object with a tokens array');
+      }
+      return sendEach(expandMulticast(multicast), dryRun);
+    },
+    subscribeToTopic: (tokens, topic) => topicCall('subscribe', tokens, topic),
+    unsubscribeFromTopic: (tokens, topic) => topicCall('unsubscribe', tokens, topic),
+    enableLegacyHttpTransport() {
+      messaging.enableLegacyHttpTransport();
+    },
+    async close() {
+      coalescer.flushAll();
+      await sender.close();
+      plan.restore();
+      removePolyfill();
+    },
+  };
+}

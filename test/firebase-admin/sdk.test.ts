@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { inspectSdk, TESTED_MAJORS } from '../../src/firebase-admin/sdk.js';
+import { createTestApp, SDK_MAJOR, SDK_VERSION } from '../helpers/firebase-admin.js';
+
+const apps: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
+
+describe('inspectSdk (the guard for the private fields pushback touches)', () => {
+  it('finds the version of the firebase-admin copy that built the instance', () => {
+    const t = createTestApp();
+    apps.push(t);
+    const info = inspectSdk(t.messaging);
+    expect(info.version).toBe(SDK_VERSION);
+    expect(info.major).toBe(SDK_MAJOR);
+    expect(info.nativeHttpResponse).toBe(SDK_MAJOR >= 14);
+  });
+
+  // If this fails after a firebase-admin upgrade, the private retry configs or the request handler
+  // moved: re-check `src/firebase-admin/inner-retry.ts` and `http-response.ts` against the new source
+  // and add the major to TESTED_MAJORS only then.
+  it('finds messagingRequestHandler.httpClient.retry and .http2Client.retry where they were', () => {
+    const t = createTestApp();
+    apps.push(t);
+    expect(TESTED_MAJORS).toContain(SDK_MAJOR);
+    const info = inspectSdk(t.messaging);
+    expect(info.unsupportedReason).toBeUndefined();
+    expect(info.retryClients).toHaveLength(2);
+    for (const c of info.retryClients ?? []) {
+      expect(c.retry).toMatchObject({ maxRetries: 4, statusCodes: [503], ioErrorCodes: ['ECONNRESET', 'ETIMEDOUT'], maxDelayInMillis: 60000 });
+    }
+    expect(typeof info.handler?.invokeRequestHandler).toBe('function');
+    expect(typeof info.handler?.buildSendResponse).toBe('function');
+    expect(typeof info.handler?.buildSendResponseFromError).toBe('function');
+  });
+
+  it('refuses an untested major and a moved layout', () => {
+    const t = createTestApp();
+    apps.push(t);
+    expect(inspectSdk(t.messaging, '99.0.0').unsupportedReason).toMatch(/not one of the tested majors/);
+    expect(inspectSdk(t.messaging, '99.0.0').retryClients).toBeUndefined();
+    const fake = { constructor: t.messaging.constructor, messagingRequestHandler: { invokeRequestHandler() {}, httpClient: { send() {}, config: {} } } };
+    expect(inspectSdk(fake, SDK_VERSION).unsupportedReason).toMatch(/retry is not where it used to be/);
+    expect(inspectSdk({}, SDK_VERSION).unsupportedReason).toMatch(/messagingRequestHandler/);
+    expect(inspectSdk({}).version).toBeUndefined();
+  });
+});
