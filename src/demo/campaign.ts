@@ -6,9 +6,14 @@
 import type { OutcomeKind } from '../types.js';
 import { createRng, type Rng } from './rng.js';
 
-/** Transient faults the fake server can inject; each one is retryable. */
-export const TRANSIENT_FAULTS = ['unavailable', 'internal', 'too-many-requests', 'reset', 'goaway', 'refused-stream'] as const;
-export type TransientFault = (typeof TRANSIENT_FAULTS)[number] | 'quota-project';
+/** Per-request transient faults the demo injects by default; each one is retryable. */
+export const TRANSIENT_FAULTS = ['unavailable', 'internal', 'too-many-requests', 'refused-stream'] as const;
+/** Extra per-request faults for the chaos suite: a request that is never answered, a slow answer. */
+export const CHAOS_FAULTS = [...TRANSIENT_FAULTS, 'hang', 'latency'] as const;
+export type MessageFault = (typeof CHAOS_FAULTS)[number];
+/** Faults that hit a whole connection (every request in flight on it), injected a few times per campaign. */
+export const CONNECTION_FAULTS = ['reset', 'goaway'] as const;
+export type TransientFault = MessageFault | (typeof CONNECTION_FAULTS)[number] | 'quota-project';
 
 export type DemoProvider = 'fcm' | 'apns';
 
@@ -56,8 +61,10 @@ export interface CampaignOptions {
   retryAfterS?: [number, number];
   /** Attempts the engine makes, counting the first; scripts this long or longer end as `gave-up`. */
   maxAttempts?: number;
-  /** Fault kinds to use (default all of TRANSIENT_FAULTS). */
-  kinds?: readonly (typeof TRANSIENT_FAULTS)[number][];
+  /** Per-request fault kinds to use (default TRANSIENT_FAULTS). */
+  kinds?: readonly MessageFault[];
+  /** How many times each connection fault (reset, GOAWAY) is injected. Default 1 per 5,000 messages (at least 1). */
+  connectionFaults?: number;
 }
 
 export interface Campaign {
@@ -121,6 +128,7 @@ export function createCampaign(opts: CampaignOptions): Campaign {
   const apps = DEFAULT_APPS.map((a) => ({ ...a }));
   const tokenFor = (p: DemoProvider) => (p === 'fcm' ? fcmToken(rng) : apnsToken(rng));
   const retryAfter = () => rng.int(raMin, raMax);
+  const connectionFaults = opts.connectionFaults ?? Math.max(1, Math.round(n / 5000));
 
   const messages: DemoMessage[] = [];
   const deadTokens = new Set<string>();
@@ -201,6 +209,18 @@ export function createCampaign(opts: CampaignOptions): Campaign {
         push(app, t);
       }
       deliveredOrGaveUp += quota;
+    }
+    // Connection faults: each kills (reset) or drains (GOAWAY) a connection with whatever is on it.
+    if (app.project !== 'acme-news') {
+      for (const kind of CONNECTION_FAULTS) {
+        for (let k = 0; k < connectionFaults && left > 0; k++) {
+          left--;
+          const t = tokenFor(app.provider);
+          faults.set(t, [{ kind }]);
+          push(app, t);
+          deliveredOrGaveUp++;
+        }
+      }
     }
     // Ordinary messages, some with transient faults.
     while (left > 0) {

@@ -7,12 +7,13 @@
  * summary says so.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { apnsSender, type ApnsNotification, type ApnsSender } from '../apns/index.js';
 import { catalog } from '../catalog/catalog.js';
 import { classify } from '../classify/index.js';
 import { createSender } from '../engine/index.js';
 import type { EngineEvent, Sender, SenderOptions } from '../engine/types.js';
-import { fcmSender, type FcmMessage, type FcmSender } from '../fcm/index.js';
+import { fcmSender, TransportError, type FcmMessage, type FcmSender } from '../fcm/index.js';
 import { redactToken } from '../redact.js';
 import { generateApnsKey, startFakeProvider, type FakeProvider, type FaultRule, type LogEntry } from '../testing/index.js';
 import type { Outcome, SendContext } from '../types.js';
@@ -59,8 +60,13 @@ export interface DemoOptions {
   /** Every engine event (tokens redacted), e.g. a sink for the redaction test. */
   onEvent?: (event: EngineEvent) => void;
   progress?: Progress;
-  /** Transient fault kinds to inject (default: all). */
+  /** Abort an attempt that has no answer after this long, ms (a watchdog over the senders' own
+   * timeouts; see /work/plan/demo-findings.md item 6). Default 5000; 0 = none. */
+  attemptTimeoutMs?: number;
+  /** Per-request fault kinds to inject (default TRANSIENT_FAULTS). */
   kinds?: CampaignOptions['kinds'];
+  /** Connection faults (reset, GOAWAY) of each kind (default 1 per 5,000 messages). */
+  connectionFaults?: number;
 }
 
 export interface DemoOutcome {
@@ -90,8 +96,13 @@ const FAULT_OF: Record<FaultStep['kind'], (p: DemoMessage['provider']) => Omit<F
   'too-many-requests': (p) => ({ code: p === 'apns' ? 'TooManyRequests' : 'QUOTA_EXCEEDED', ...(p === 'fcm' ? { quota: 'device' as const } : {}) }),
   'quota-project': () => ({ code: 'QUOTA_EXCEEDED', quota: 'project' }),
   reset: () => ({ transport: 'reset' }),
-  goaway: () => ({ transport: 'goaway' }),
+  // GOAWAY on every open connection (in-flight streams are still answered; streams the server has not
+  // seen are refused and re-sent by the senders). The per-request `transport: 'goaway'` fault is not
+  // used: on Node 20.20 it corrupts the server's heap (see /work/plan/demo-findings.md, item 1).
+  goaway: () => ({}),
   'refused-stream': () => ({ transport: 'refuse' }),
+  hang: () => ({ transport: 'hang' }),
+  latency: () => ({ latencyMs: 50 }),
 };
 
 /** The FCM message for a demo message (a bad one carries a non-string data value, which FCM rejects). */
@@ -119,7 +130,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const retryAfterS = opts.retryAfterS ?? [1, 2];
   const limits = opts.limits ?? DEMO_LIMITS;
   const maxAttempts = 5;
-  const campaign = createCampaign({ messages: opts.messages, faultRate: opts.faultRate, seed: opts.seed, retryAfterS, maxAttempts, ...(opts.kinds ? { kinds: opts.kinds } : {}) });
+  const campaign = createCampaign({ messages: opts.messages, faultRate: opts.faultRate, seed: opts.seed, retryAfterS, maxAttempts, ...(opts.kinds ? { kinds: opts.kinds } : {}), ...(opts.connectionFaults !== undefined ? { connectionFaults: opts.connectionFaults } : {}) });
 
   const fcmAccessToken = `demo-${randomBytes(16).toString('hex')}`;
   const apnsKey = generateApnsKey('DEMOKEY001', 'DEMOTEAM01');
@@ -143,6 +154,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         ...(step.retryAfterS !== undefined ? { retryAfter: step.retryAfterS } : {}),
         where: (req) => {
           if (step.retryAfterS !== undefined) retryAfterOfRequest.set(req.n, step.retryAfterS * 1000);
+          if (step.kind === 'goaway') setImmediate(() => fake.goawayAll(provider === 'apns' ? { debug: { reason: 'Shutdown' } } : {}));
           return true;
         },
       });
@@ -199,13 +211,24 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     async (m: DemoMessage, ctx: SendContext): Promise<R> => {
       const rec: LoggedRequest = { at: Date.now(), provider: m.provider, project: m.project, token: m.token, messageId: m.id };
       attemptLog.push(rec);
+      const watchdog = opts.attemptTimeoutMs ?? 5000;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const res = await send(m, ctx);
+        const res =
+          watchdog > 0
+            ? await Promise.race([
+                send(m, ctx),
+                new Promise<never>((_, reject) => {
+                  timer = setTimeout(() => reject(new TransportError(`demo watchdog: no answer within ${watchdog} ms`, { code: 'ETIMEDOUT', requestSent: true })), watchdog);
+                }),
+              ])
+            : await send(m, ctx);
         rec.status = res.status;
         const ra = Number(res.headers['retry-after']);
         if (res.headers['retry-after'] !== undefined && Number.isFinite(ra)) rec.retryAfterMs = ra * 1000;
         return res;
       } finally {
+        clearTimeout(timer);
         rec.answeredAt = Date.now();
       }
     };
@@ -225,12 +248,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     results = [...f, ...a];
   } finally {
     await Promise.allSettled([fcmEngine.close(), apnsEngine.close()]);
-    await Promise.allSettled([...fcmSenders.values(), ...apnsSenders.values()].map((s) => s.close()));
     opts.progress?.stop();
   }
+  // Senders close after their in-flight requests; a stuck one (findings item 6) is ended by the server
+  // closing its connections.
+  const closingSenders = Promise.allSettled([...fcmSenders.values(), ...apnsSenders.values()].map((s) => s.close()));
+  await Promise.race([closingSenders, delay(2000)]);
   const stats = fake.stats();
   const log = normalizeLog(fake.log, campaign, retryAfterOfRequest);
   await fake.close();
+  await Promise.race([closingSenders, delay(2000)]);
 
   const outcomes: DemoOutcome[] = results.map((o) => ({ id: o.message.id, outcome: o.outcome, attempts: o.attempts, elapsedMs: o.elapsedMs }));
   const rates = {

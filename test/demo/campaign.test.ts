@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { campaignTokens, createCampaign, DEFAULT_APPS, TRANSIENT_FAULTS } from '../../src/demo/campaign.js';
+import { campaignTokens, CONNECTION_FAULTS, createCampaign, DEFAULT_APPS, TRANSIENT_FAULTS } from '../../src/demo/campaign.js';
 
 describe('createCampaign', () => {
   const c = createCampaign({ messages: 20_000, faultRate: 0.15, seed: 42 });
@@ -35,10 +35,13 @@ describe('createCampaign', () => {
 
   it('injects every transient fault kind at about the fault rate', () => {
     const kinds = new Set([...c.faults.values()].flat().map((s) => s.kind));
-    for (const k of TRANSIENT_FAULTS) expect(kinds.has(k)).toBe(true);
+    for (const k of [...TRANSIENT_FAULTS, ...CONNECTION_FAULTS]) expect(kinds.has(k)).toBe(true);
     expect(kinds.has('quota-project')).toBe(true);
+    const connection = [...c.faults.values()].flat().filter((s) => s.kind === 'reset' || s.kind === 'goaway').length;
+    expect(connection).toBeGreaterThan(0);
+    expect(connection).toBeLessThan(30); // a few per campaign: each one hits everything on its connection
     const ordinary = c.messages.filter((m) => !c.deadTokens.has(m.token) && !c.hotTokens.has(m.token) && !m.bad && !m.ttlMs);
-    const faulty = ordinary.filter((m) => c.faults.has(m.token)).length;
+    const faulty = ordinary.filter((m) => c.faults.get(m.token)?.some((s) => s.kind !== 'reset' && s.kind !== 'goaway')).length;
     expect(faulty / ordinary.length).toBeGreaterThan(0.13);
     expect(faulty / ordinary.length).toBeLessThan(0.18);
   });
@@ -69,7 +72,7 @@ describe('createCampaign', () => {
   it('fault rate 0 injects no transient faults on ordinary messages', () => {
     const quiet = createCampaign({ messages: 2000, faultRate: 0, seed: 5 });
     const kinds = [...quiet.faults.values()].flat().map((s) => s.kind);
-    expect(kinds.every((k) => k === 'quota-project' || k === 'unavailable')).toBe(true);
+    expect(kinds.every((k) => ['quota-project', 'unavailable', 'reset', 'goaway'].includes(k))).toBe(true);
     expect(quiet.expected.gaveUpAtLeast).toBe(0);
   });
 });
