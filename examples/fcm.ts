@@ -6,32 +6,42 @@
  * `applicationDefault()`, or a google-auth-library client with the
  * `https://www.googleapis.com/auth/firebase.messaging` scope.
  */
-import { fcmSender } from '../src/fcm/index.js';
+import { createFcmSender, fcmSender } from '../src/fcm/index.js';
+import { redactToken } from '../src/index.js';
 import { startFakeProvider } from '../src/testing/index.js';
 
 const fake = await startFakeProvider();
 
 // Anything with getAccessToken(): here a stand-in for a service account credential.
-const credential = { getAccessToken: async () => ({ access_token: 'example-access-token', expires_in: 3600 }) };
+let issued = 0;
+const credential = { getAccessToken: async () => ({ access_token: `access-token-${++issued}`, expires_in: 3600 }) };
+const options = { projectId: 'demo-project', credential, url: fake.url, tls: { ca: fake.ca } };
 
-const fcm = fcmSender({ projectId: 'demo-project', credential, url: fake.url, tls: { ca: fake.ca } });
-
-const ok = await fcm.send({ token: 'device-1', notification: { title: 'Hello', body: 'from pushback' }, android: { ttl: '3600s' } });
-console.log('send        ->', ok.status, ok.messageId);
-
+// 1. Inside the engine: FCM's 10 s retry floor would make this demo slow, so it is lowered here.
+const fcm = createFcmSender(options, {
+  retry: { minDelayMs: 0, initialDelayMs: 200 },
+  onDropToken: (batch) => console.log('  prune', batch.map((d) => `${redactToken(d.token)} (${d.code})`).join(', ')),
+});
 fake.markDead('device-2');
-const gone = await fcm.send({ token: 'device-2', data: { k: 'v' } });
-console.log('dead token  ->', gone.status, JSON.stringify(gone.body));
-
-// Quota: the full Retry-After and the QuotaFailure detail reach the classifier.
-fake.script({ route: 'fcm', token: 'device-3', code: 'QUOTA_EXCEEDED', quota: 'device', retryAfter: 30 });
-const limited = await fcm.send({ token: 'device-3', data: { k: 'v' } });
-console.log('over quota  ->', limited.status, 'retry-after', limited.headers['retry-after'], 's');
-
-// A burst over the same two HTTP/2 connections.
-const started = performance.now();
-const burst = await Promise.all(Array.from({ length: 2000 }, (_, i) => fcm.send({ token: `device-${1000 + i}`, data: { i: String(i) } })));
-console.log(`burst       -> ${burst.filter((r) => r.status === 200).length} delivered in ${Math.round(performance.now() - started)} ms`);
-
+fake.setFcmAccessTokens(['access-token-2']); // the first token is rejected (401): refreshed once, then sent
+const outcomes = await fcm.sendMany([
+  { token: 'device-1', notification: { title: 'Hello', body: 'from pushback' }, android: { ttl: '3600s' } },
+  { token: 'device-2', data: { k: 'v' } },
+]);
+for (const o of outcomes) console.log(`${o.outcome.padEnd(13)} attempts=${o.attempts} codes=${o.verdicts.map((v) => v.code).join('→')}`);
 await fcm.close();
+fake.setFcmAccessTokens(undefined);
+
+// 2. The bare sender: the raw response, Retry-After and error details included.
+const raw = fcmSender(options);
+fake.script({ route: 'fcm', token: 'device-3', code: 'QUOTA_EXCEEDED', quota: 'device', retryAfter: 30 });
+const limited = await raw.send({ token: 'device-3', data: { k: 'v' } });
+console.log('raw: over quota ->', limited.status, 'retry-after', limited.headers['retry-after'], 's');
+
+fake.reset();
+const started = performance.now();
+const burst = await Promise.all(Array.from({ length: 2000 }, (_, i) => raw.send({ token: `device-${1000 + i}`, data: { i: String(i) } })));
+console.log(`raw: ${burst.filter((r) => r.status === 200).length} delivered in ${Math.round(performance.now() - started)} ms over ${new Set(fake.requests({ route: 'fcm' }).map((e) => e.session)).size} connections`);
+
+await raw.close();
 await fake.close();

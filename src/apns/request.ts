@@ -2,7 +2,6 @@
  * Builds the APNs request for one notification (pure), and rejects locally what APNs would reject
  * anyway (payload too large, malformed header values), with the reason APNs would give.
  */
-import { randomUUID } from 'node:crypto';
 import type { ApnsNotification, ApnsPushType } from './types.js';
 
 /** Payload limits in UTF-8 bytes (Apple: 4 KB, 5 KB for VoIP). */
@@ -28,7 +27,8 @@ export interface ApnsRequest {
   ok: true;
   path: string;
   headers: Record<string, string>;
-  body: Buffer;
+  /** The serialized payload (a Buffer when one was given). */
+  body: string | Buffer;
   apnsId: string;
 }
 
@@ -56,25 +56,28 @@ export function topicFor(bundleId: string, pushType: ApnsPushType): string {
 }
 
 export function buildApnsRequest(n: ApnsNotification, defaultTopic: string | undefined): ApnsRequest | ApnsLocalRejection {
-  const apnsId = n.id ?? randomUUID();
+  // Without an `id`, APNs assigns one and returns it in the response's apns-id header (this saves a
+  // UUID and an unindexable header per request).
+  const apnsId = n.id ?? '';
   const pushType = n.pushType ?? 'alert';
   if (typeof n.token !== 'string' || n.token.length === 0) return reject(400, 'MissingDeviceToken', 'the notification has no device token', apnsId);
-  if (!UUID.test(apnsId)) return reject(400, 'BadMessageId', '`id` must be a UUID (8-4-4-4-12 hex)', apnsId);
+  if (n.id !== undefined && !UUID.test(n.id)) return reject(400, 'BadMessageId', '`id` must be a UUID (8-4-4-4-12 hex)', apnsId);
   const topic = n.topic ?? (defaultTopic ? topicFor(defaultTopic, pushType) : undefined);
   if (!topic) return reject(400, 'MissingTopic', 'no `topic` on the notification and no default `topic` on the sender', apnsId);
 
-  const body = Buffer.isBuffer(n.payload) ? n.payload : Buffer.from(typeof n.payload === 'string' ? n.payload : JSON.stringify(n.payload ?? ''), 'utf8');
-  if (body.length < 64 && body.toString('utf8').trim().length === 0) {
-    return reject(400, 'PayloadEmpty', 'the payload is empty', apnsId);
-  }
+  // The body stays a string (encoded once, by the stream); its size is counted in UTF-8 bytes.
+  const p = n.payload;
+  const body: string | Buffer = Buffer.isBuffer(p) ? p : typeof p === 'string' ? p : (JSON.stringify(p) ?? '');
+  const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+  if (size < 16 && body.toString().trim().length === 0) return reject(400, 'PayloadEmpty', 'the payload is empty', apnsId);
   const limit = payloadLimit(pushType);
-  if (body.length > limit) return reject(413, 'PayloadTooLarge', `payload is ${body.length} bytes; the ${pushType} limit is ${limit}`, apnsId);
+  if (size > limit) return reject(413, 'PayloadTooLarge', `payload is ${size} bytes; the ${pushType} limit is ${limit}`, apnsId);
 
   const headers: Record<string, string> = {
     'apns-push-type': pushType,
     'apns-topic': topic,
-    'apns-id': apnsId.toLowerCase(),
   };
+  if (n.id !== undefined) headers['apns-id'] = n.id.toLowerCase();
   if (n.expiration !== undefined) {
     if (!Number.isInteger(n.expiration) || n.expiration < 0) return reject(400, 'BadExpirationDate', '`expiration` must be UNIX seconds (integer >= 0)', apnsId);
     headers['apns-expiration'] = String(n.expiration);
@@ -87,5 +90,5 @@ export function buildApnsRequest(n: ApnsNotification, defaultTopic: string | und
     if (Buffer.byteLength(n.collapseId, 'utf8') > APNS_COLLAPSE_ID_LIMIT) return reject(400, 'BadCollapseId', '`collapseId` is longer than 64 bytes', apnsId);
     headers['apns-collapse-id'] = n.collapseId;
   }
-  return { ok: true, path: `/3/device/${encodeURIComponent(n.token)}`, headers, body, apnsId: headers['apns-id']! };
+  return { ok: true, path: `/3/device/${encodeURIComponent(n.token)}`, headers, body, apnsId: headers['apns-id'] ?? '' };
 }

@@ -9,7 +9,7 @@
 import type { SendContext, Target } from '../types.js';
 import { createTransport } from '../transport/create.js';
 import type { Transport } from '../transport/types.js';
-import { ProviderTokenCache } from './provider-token.js';
+import { ProviderTokenCache, type CurrentToken } from './provider-token.js';
 import { buildApnsRequest } from './request.js';
 import { APNS_HOSTS, type ApnsNotification, type ApnsResponse, type ApnsSenderOptions } from './types.js';
 
@@ -69,6 +69,9 @@ export function apnsSender(options: ApnsSenderOptions): ApnsSender {
   });
   /** The generation APNs last called expired (for `refreshCredential`). */
   let expiredGeneration = 0;
+  /** The authorization header of the current token, built once per token. */
+  let authFor: CurrentToken | undefined;
+  let authHeader = '';
 
   async function send(notification: ApnsNotification, ctx?: Partial<SendContext>): Promise<ApnsResponse> {
     const req = buildApnsRequest(notification, options.topic);
@@ -76,7 +79,7 @@ export function apnsSender(options: ApnsSenderOptions): ApnsSender {
       return {
         provider: 'apns',
         status: req.status,
-        headers: { 'apns-id': req.apnsId },
+        headers: req.apnsId ? { 'apns-id': req.apnsId } : {},
         body: { reason: req.reason, detail: req.detail },
         apnsId: req.apnsId,
         reason: req.reason,
@@ -84,7 +87,11 @@ export function apnsSender(options: ApnsSenderOptions): ApnsSender {
       };
     }
     const tok = tokens.current();
-    req.headers.authorization = `bearer ${tok.token}`;
+    if (tok !== authFor) {
+      authFor = tok;
+      authHeader = `bearer ${tok.token}`;
+    }
+    req.headers.authorization = authHeader;
     const res = await transport.request(req, ctx?.signal);
     const parsed = parseApnsBody(res.body);
     if (res.status === 403 && parsed.reason === 'ExpiredProviderToken') {

@@ -34,7 +34,7 @@ export interface ApnsNotification {
   pushType?: ApnsPushType;
   /** `apns-topic`. Default: the sender's `topic` plus the push type's suffix (`.voip`, `.complication`...). */
   topic?: string;
-  /** `apns-id` (lowercase UUID). Default: a random UUID, returned as the message id. */
+  /** `apns-id` (UUID). Default: none; APNs assigns one and returns it (`ApnsResponse.apnsId`). */
   id?: string;
   /** `apns-expiration`, UNIX seconds; `0` = deliver once or drop. Also the engine's deadline. */
   expiration?: number;
@@ -86,7 +86,7 @@ export interface ApnsResponse {
   headers: Record<string, string>;
   /** Parsed JSON body (`{ reason, timestamp? }`) or the raw text; `''` on success. */
   body: unknown;
-  /** The `apns-id` of the request (APNs echoes it). */
+  /** The `apns-id` APNs answered with (yours, or the one it assigned); `''` when rejected locally without an id. */
   apnsId: string;
   /** `reason` from the body, when there is one. */
   reason?: string;

@@ -13,7 +13,7 @@ import { BODY_EXTRACTORS, CODE_IN_BODY, SUCCESS_CODES } from './providers/index.
 import { firebaseAdminError, isFirebaseError } from './providers/firebase-admin.js';
 import { parseRetryAfter, retryAfterMs } from './retry-after.js';
 import { quote, safeCode } from './sanitize.js';
-import { TRANSPORT_CODES, transportCode } from './transport.js';
+import { TRANSPORT_CODES, looksLikeTransportCode, transportCode } from './transport.js';
 
 /** `ClassifyOptions` plus what tools and tests need. */
 export interface ClassifierOptions extends ClassifyOptions {
@@ -93,15 +93,22 @@ function fromError(call: Call, error: unknown, depth: number): Verdict {
       if (status !== undefined || 'reason' in res) return fromResponse(call, status, res.headers, 'data' in res ? res.data : 'body' in res ? res.body : res);
     }
     const st = statusOf(error.statusCode) ?? statusOf(error.status);
-    if (st !== undefined && 'body' in error && codeOf(error.code) === undefined) return fromResponse(call, st, error.headers, error.body);
-    if (st !== undefined && 'body' in error && error.code === 'UND_ERR_RESPONSE_STATUS_CODE') return fromResponse(call, st, error.headers, error.body);
+    if (st !== undefined && 'body' in error && (error.code === undefined || error.code === 'UND_ERR_RESPONSE_STATUS_CODE')) {
+      return fromResponse(call, st, error.headers, error.body);
+    }
     if (call.provider === 'apns' && isObject(error.error) && error.status === undefined) return fromError(call, error.error, depth + 1);
   }
   const tcode = transportCode(error);
   if (tcode !== undefined) return transportVerdict(call, tcode);
-  const code = codeOf(error.code) ?? codeOf(error.errorCode) ?? codeOf(error.reason);
+  const causeCode = isObject(error.cause) ? codeOf(error.cause.code) : undefined;
+  const code = codeOf(error.code) ?? codeOf(error.errorCode) ?? codeOf(error.reason) ?? causeCode;
   const text = str(error.message) ?? str(error.details);
   const status = statusOf(error.status) ?? statusOf(error.statusCode);
+  if (code !== undefined && status === undefined && looksLikeTransportCode(code) && lookupEntry(call.cat, call.provider, code, undefined) === undefined) {
+    const v = verdict(call, safeCode(code), 'retry', false, `Transport error ${safeCode(code)} (not in pushback's table): retried; it may have been delivered.`);
+    v.maybeDelivered = call.requestSent !== false;
+    return v;
+  }
   if (code === undefined && status === undefined) {
     const name = error.name;
     if (name === 'TypeError' || name === 'RangeError' || name === 'ReferenceError' || name === 'SyntaxError') {

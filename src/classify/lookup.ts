@@ -5,29 +5,44 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { Action, CatalogEntry, ProviderId, TokenVerdict } from '../types.js';
 
+interface ProviderIndex {
+  top: Map<string, CatalogEntry>;
+  /** Other contexts (`token`, `target`). */
+  contexts: Map<string, Map<string, CatalogEntry>>;
+}
+
 interface Index {
-  byProvider: Map<ProviderId, Map<string, Map<string, CatalogEntry>>>;
+  byProvider: Map<ProviderId, ProviderIndex>;
   defaultRetryAfter: Map<ProviderId, number | undefined>;
   /** One shared, frozen per-token verdict per entry (and per ok code). */
   tokenVerdicts: Map<CatalogEntry | string, TokenVerdict>;
 }
 
 const indexes = new WeakMap<Catalog, Index>();
+let lastCatalog: Catalog | undefined;
+let lastIndex: Index | undefined;
 
 function indexOf(cat: Catalog): Index {
+  if (cat === lastCatalog) return lastIndex!;
   let idx = indexes.get(cat);
-  if (idx !== undefined) return idx;
+  if (idx !== undefined) {
+    lastCatalog = cat;
+    lastIndex = idx;
+    return idx;
+  }
   idx = { byProvider: new Map(), defaultRetryAfter: new Map(), tokenVerdicts: new Map() };
   for (const e of cat.entries) {
-    let contexts = idx.byProvider.get(e.provider);
-    if (!contexts) idx.byProvider.set(e.provider, (contexts = new Map()));
+    let p = idx.byProvider.get(e.provider);
+    if (!p) idx.byProvider.set(e.provider, (p = { top: new Map(), contexts: new Map() }));
     const ctx = e.context ?? 'top';
-    let codes = contexts.get(ctx);
-    if (!codes) contexts.set(ctx, (codes = new Map()));
+    let codes = ctx === 'top' ? p.top : p.contexts.get(ctx);
+    if (!codes) p.contexts.set(ctx, (codes = new Map()));
     codes.set(e.code, e);
   }
   for (const [provider, policy] of cat.policies) idx.defaultRetryAfter.set(provider, policy.defaults?.retry?.defaultRetryAfterMs);
   indexes.set(cat, idx);
+  lastCatalog = cat;
+  lastIndex = idx;
   return idx;
 }
 
@@ -37,12 +52,12 @@ function indexOf(cat: Catalog): Index {
  * rate limit at the top and a dead pushId per target, so a top-level meaning must not leak into a target).
  */
 export function lookupEntry(cat: Catalog, provider: ProviderId, code: string, context: string | undefined): CatalogEntry | undefined {
-  const contexts = indexOf(cat).byProvider.get(provider);
-  if (contexts === undefined) return undefined;
-  if (context === undefined || context === 'top') return contexts.get('top')?.get(code);
-  const hit = contexts.get(context)?.get(code);
+  const p = indexOf(cat).byProvider.get(provider);
+  if (p === undefined) return undefined;
+  if (context === undefined || context === 'top') return p.top.get(code);
+  const hit = p.contexts.get(context)?.get(code);
   if (hit !== undefined || context === 'target') return hit;
-  return contexts.get('top')?.get(code);
+  return p.top.get(code);
 }
 
 /** The provider's `defaults.retry.defaultRetryAfterMs`, if any. */

@@ -55,16 +55,24 @@ export const TRANSPORT_CODES: ReadonlyMap<string, TransportInfo> = new Map([
  * reported by Node as ERR_HTTP2_STREAM_ERROR with NGHTTP2_REFUSED_STREAM in the message.
  */
 export function transportCode(error: object): string | undefined {
-  const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-  let code = typeof e.code === 'string' && TRANSPORT_CODES.has(e.code) ? e.code : undefined;
-  if (code === undefined && typeof e.name === 'string' && TRANSPORT_CODES.has(e.name)) code = e.name;
-  if (code === undefined && e.cause !== null && typeof e.cause === 'object') {
-    const c = e.cause as { code?: unknown; name?: unknown };
-    if (typeof c.code === 'string' && TRANSPORT_CODES.has(c.code)) code = c.code;
-    else if (typeof c.name === 'string' && TRANSPORT_CODES.has(c.name)) code = c.name;
-  }
-  if (code === 'ERR_HTTP2_STREAM_ERROR' && typeof e.message === 'string' && e.message.includes('REFUSED_STREAM')) {
-    return 'ERR_HTTP2_REFUSED_STREAM';
-  }
+  const own = codeIn(error);
+  if (own !== undefined) return own;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== null && typeof cause === 'object' ? codeIn(cause) : undefined;
+}
+
+function codeIn(error: object): string | undefined {
+  const e = error as { code?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' && TRANSPORT_CODES.has(e.code) ? e.code : typeof e.name === 'string' && TRANSPORT_CODES.has(e.name) ? e.name : undefined;
+  if (code === 'ERR_HTTP2_STREAM_ERROR' && typeof e.message === 'string' && e.message.includes('REFUSED_STREAM')) return 'ERR_HTTP2_REFUSED_STREAM';
   return code;
+}
+
+/**
+ * Whether an unknown code is in Node's or undici's transport vocabulary (errno `E…`, `EAI_…`,
+ * `UND_ERR_…`, `ERR_HTTP2_…`, `ERR_SOCKET_…`, `ERR_STREAM_…`, `ERR_TLS_…`): retried like the table's
+ * codes. Only asked after the provider's catalog did not know the code.
+ */
+export function looksLikeTransportCode(code: string): boolean {
+  return /^(?:E[A-Z]{3,}|EAI_[A-Z]+|(?:UND_ERR|ERR_HTTP2|ERR_SOCKET|ERR_STREAM|ERR_TLS)_[A-Z0-9_]+)$/.test(code);
 }

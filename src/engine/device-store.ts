@@ -42,6 +42,9 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   private perMs: number[] = [];
   private wide = false;
   private epoch = NaN;
+  private lastWindows: Windows | undefined;
+  /** Scratch: the current window number of each window, for one reserve call. */
+  private nos = new Float64Array(8);
   private keyA = new Uint32Array(MIN_CAPACITY);
   private keyB = new Uint32Array(MIN_CAPACITY);
   private win = new Uint32Array(0);
@@ -50,9 +53,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   reserve(key: string, windows: Windows, now: number): number {
     if (windows.length === 0) return 0;
     if (Number.isNaN(this.epoch)) this.epoch = now;
-    if (windows.length !== this.w || windows.some((x, i) => x.perMs !== this.perMs[i]) || (!this.wide && windows.some((x) => x.count > 0xffff))) {
-      this.layout(windows);
-    }
+    if (windows !== this.lastWindows) this.checkLayout(windows);
     hashToken(key);
     const W = this.w;
     let slot = h1 & this.mask;
@@ -80,21 +81,30 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     return 0;
   }
 
+  private checkLayout(windows: Windows): void {
+    if (windows.length !== this.w || windows.some((x, i) => x.perMs !== this.perMs[i]) || (!this.wide && windows.some((x) => x.count > 0xffff))) {
+      this.layout(windows);
+    }
+    this.lastWindows = windows;
+  }
+
   private reserveAt(slot: number, windows: Windows, now: number): number {
     const W = this.w;
+    const base = slot * W;
     let wait = 0;
     for (let i = 0; i < W; i++) {
       const no = this.windowNo(this.perMs[i]!, now);
-      const c = this.win[slot * W + i] === no ? this.cnt[slot * W + i]! : 0;
-      if (c >= windows[i]!.count) wait = Math.max(wait, this.untilNext(this.perMs[i]!, now));
+      this.nos[i] = no;
+      if (this.win[base + i] === no && this.cnt[base + i]! >= windows[i]!.count) {
+        wait = Math.max(wait, this.untilNext(this.perMs[i]!, now));
+      }
     }
     if (wait > 0) return wait;
     for (let i = 0; i < W; i++) {
-      const no = this.windowNo(this.perMs[i]!, now);
-      const j = slot * W + i;
-      if (this.win[j] === no) this.cnt[j]!++;
+      const j = base + i;
+      if (this.win[j] === this.nos[i]) this.cnt[j]!++;
       else {
-        this.win[j] = no;
+        this.win[j] = this.nos[i]!;
         this.cnt[j] = 1;
       }
     }
@@ -152,6 +162,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   /** New window layout: counters restart (the windows changed, old counts mean nothing). */
   private layout(windows: Windows): void {
     this.w = windows.length;
+    if (this.nos.length < this.w) this.nos = new Float64Array(this.w);
     this.perMs = windows.map((x) => x.perMs);
     this.wide = windows.some((x) => x.count > 0xffff);
     this.used = 0;

@@ -46,20 +46,33 @@ function candidates(message: unknown): Obj[] {
 
 /** The moment (ms since epoch) after which retrying a message is useless; the earliest one found. */
 export function defaultDeadline(message: unknown, firstAttemptAt: number): number | undefined {
-  let best: number | undefined;
-  const take = (v: number | undefined) => {
-    if (v !== undefined && Number.isFinite(v) && (best === undefined || v < best)) best = v;
-  };
-  for (const m of candidates(message)) {
-    if (typeof m.deadline === 'number') take(m.deadline);
-    else if (m.deadline instanceof Date) take(m.deadline.getTime());
-    const ttl = parseTtlMs(obj(m.android)?.ttl);
-    if (ttl !== undefined) take(firstAttemptAt + ttl);
-    take(unixSecondsMs(header(m.headers, 'apns-expiration')));
-    take(unixSecondsMs(m.expiration ?? m.expiry));
-    take(unixSecondsMs(header(obj(m.apns)?.headers, 'apns-expiration')));
-  }
+  const m = obj(message);
+  if (!m) return undefined;
+  let best = deadlineIn(m, firstAttemptAt);
+  const inner = obj(m.message);
+  if (inner) best = earliest(best, deadlineIn(inner, firstAttemptAt));
   return best;
+}
+
+function deadlineIn(m: Obj, firstAttemptAt: number): number | undefined {
+  let best: number | undefined;
+  if (typeof m.deadline === 'number') best = earliest(best, m.deadline);
+  else if (m.deadline instanceof Date) best = earliest(best, m.deadline.getTime());
+  const android = obj(m.android);
+  if (android && android.ttl !== undefined) {
+    const ttl = parseTtlMs(android.ttl);
+    if (ttl !== undefined) best = earliest(best, firstAttemptAt + ttl);
+  }
+  if (m.headers !== undefined) best = earliest(best, unixSecondsMs(header(m.headers, 'apns-expiration')));
+  if (m.expiration !== undefined || m.expiry !== undefined) best = earliest(best, unixSecondsMs(m.expiration ?? m.expiry));
+  const apns = obj(m.apns);
+  if (apns && apns.headers !== undefined) best = earliest(best, unixSecondsMs(header(apns.headers, 'apns-expiration')));
+  return best;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (b === undefined || !Number.isFinite(b)) return a;
+  return a === undefined || b < a ? b : a;
 }
 
 /** Whether a later copy of the message replaces an earlier one on the device (so a duplicate is harmless). */

@@ -68,20 +68,48 @@ export class Pruner {
     this.store = opts.valveStore ?? new MemoryValveStore();
   }
 
-  /** Records finished sends for `key` and queues their condemned tokens. */
-  async report(key: string, reports: readonly PruneReport[]): Promise<void> {
+  /** Records finished sends for `key` and queues their condemned tokens (synchronous with a synchronous store). */
+  report(key: string, reports: readonly PruneReport[]): void | Promise<void> {
     const now = this.deps.now();
-    for (const r of reports) {
+    for (let i = 0; i < reports.length; i++) {
+      const r = reports[i]!;
       if (this.valveOn) {
-        const c = await this.store.record(key, r.dropped, now, this.windowMs);
-        this.counts.set(key, c);
-        await this.judge(key, c);
+        const c = this.store.record(key, r.dropped, now, this.windowMs);
+        if (isThenable(c)) return this.reportAsync(key, reports, i, now, c);
+        const j = this.judge(key, c);
+        if (isThenable(j)) return this.reportAsync(key, reports, i, now, undefined, j);
       }
       if (r.event) this.hold({ event: r.event, key, since: now });
     }
   }
 
-  private async judge(key: string, c: { sends: number; drops: number }): Promise<void> {
+  private async reportAsync(
+    key: string,
+    reports: readonly PruneReport[],
+    from: number,
+    now: number,
+    counts?: Promise<{ sends: number; drops: number }>,
+    judging?: Promise<void>,
+  ): Promise<void> {
+    for (let i = from; i < reports.length; i++) {
+      const r = reports[i]!;
+      if (this.valveOn) {
+        if (i === from && judging) await judging;
+        else {
+          const c = i === from && counts ? await counts : await this.store.record(key, r.dropped, now, this.windowMs);
+          await this.judge(key, c);
+        }
+      }
+      if (r.event) this.hold({ event: r.event, key, since: now });
+    }
+  }
+
+  private judge(key: string, c: { sends: number; drops: number }): void | Promise<void> {
+    const known = this.counts.get(key);
+    if (known) {
+      known.sends = c.sends;
+      known.drops = c.drops;
+    } else this.counts.set(key, { sends: c.sends, drops: c.drops });
     const over = c.sends >= this.minSends && c.drops / c.sends > this.threshold;
     const healthy = c.sends >= this.minSends && !over;
     // Transitions happen synchronously on the local set first: concurrent reports must trip the valve once.
@@ -92,14 +120,22 @@ export class Pruner {
       this.pending = this.pending.filter((h) => h.key !== key);
       for (const h of moved) this.toQuarantine(key, h.event);
       this.deps.onSuspended({ key, sends: c.sends, drops: c.drops, quarantined: this.quarantine.get(key)?.length ?? 0 });
-      await this.store.setSuspended(key, true);
-    } else if (healthy && local) {
+      return this.store.setSuspended(key, true);
+    }
+    if (healthy && local) {
       // A healthy window resumes pruning of new tokens; quarantined ones wait for releaseQuarantine().
       this.suspended.delete(key);
-      await this.store.setSuspended(key, false);
-    } else if (!local && !healthy && (await this.store.isSuspended(key))) {
-      // Suspended by another process sharing the store.
-      this.suspended.add(key);
+      return this.store.setSuspended(key, false);
+    }
+    if (!local && !healthy) {
+      // Suspended by another process sharing the store?
+      const shared = this.store.isSuspended(key);
+      if (isThenable(shared)) {
+        return shared.then((yes) => {
+          if (yes) this.suspended.add(key);
+        });
+      }
+      if (shared) this.suspended.add(key);
     }
   }
 
@@ -234,4 +270,8 @@ export class Pruner {
     this.timer = undefined;
     await this.flush(true);
   }
+}
+
+function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }

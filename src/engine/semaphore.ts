@@ -16,6 +16,11 @@ export class Semaphore {
     return this.active;
   }
 
+  /** Whether `acquire()` would take a slot synchronously. */
+  get available(): boolean {
+    return this.active < this.limit && this.head === this.waiters.length;
+  }
+
   /** Resolves when a slot is free; the caller must `release()` exactly once. Returns `null` when taken synchronously. */
   acquire(signal?: AbortSignal): Promise<void> | null {
     if (this.active < this.limit && this.head === this.waiters.length) {

@@ -3,19 +3,33 @@
  * nothing keeps the process alive after it.
  */
 export class Timers {
+  constructor(private readonly now: () => number = Date.now) {}
+
   private readonly live = new Set<{ handle: ReturnType<typeof setTimeout>; cancel: (err: unknown) => void }>();
 
-  /** Resolves after `ms` (at once for `ms <= 0`); rejects with the signal's reason on abort. */
+  /**
+   * Resolves after `ms` (at once for `ms <= 0`); rejects with the signal's reason on abort. Never early:
+   * Node may fire a timer ~1 ms before the clock says it is due, so an early wake-up sleeps the rest.
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (!(ms > 0)) return Promise.resolve();
+    const until = this.now() + ms;
+    let extra = 0;
     return new Promise<void>((resolve, reject) => {
+      const fire = () => {
+        const left = until - this.now();
+        // At most a few top-ups: an injected clock that does not follow real time must not spin.
+        if (left > 0 && extra++ < 3) {
+          entry.handle = setTimeout(fire, left);
+          return;
+        }
+        this.live.delete(entry);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
       const entry = {
-        handle: setTimeout(() => {
-          this.live.delete(entry);
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, ms),
+        handle: setTimeout(fire, ms),
         cancel: (err: unknown) => {
           clearTimeout(entry.handle);
           this.live.delete(entry);

@@ -153,6 +153,10 @@ export interface SenderOptions<M> {
   /** Turn what the send function produced into a classifier input (default: response-like or error). */
   toClassifyInput?: (result: { value?: unknown; error?: unknown; requestSent?: boolean }) => ClassifyInput;
   retry?: Partial<RetryOptions>;
+  /** Which target a rate-limit verdict cools down (`null`: none). Default: per-device codes (APNs
+   * TooManyRequests...) the device, topic-quota codes the topic, other 429 / quota codes the project
+   * (FCM QUOTA_EXCEEDED does not say which quota; the per-device limiter keeps device quotas from being hit). */
+  coolDownScope?: (verdict: Verdict, target: Target) => 'project' | 'device' | 'topic' | null;
   limits?: LimitOptions | false;
   prune?: PruneOptions;
   circuit?: CircuitOptions | false;

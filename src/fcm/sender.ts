@@ -5,7 +5,7 @@
  */
 import type { SendContext, Target } from '../types.js';
 import { createTransport } from '../transport/create.js';
-import { AccessTokenCache } from './access-token.js';
+import { AccessTokenCache, type CurrentAccessToken } from './access-token.js';
 import type { FcmMessage, FcmResponse, FcmSenderOptions } from './types.js';
 
 export const FCM_ORIGIN = 'https://fcm.googleapis.com';
@@ -52,14 +52,18 @@ export function fcmSender(options: FcmSenderOptions): FcmSender {
   });
   const validateOnly = options.validateOnly === true;
   let unauthorizedGeneration = 0;
+  /** The authorization header of the current token, built once per token. */
+  let authFor: CurrentAccessToken | undefined;
+  let authHeader = '';
 
   async function send(message: FcmMessage, ctx?: Partial<SendContext>): Promise<FcmResponse> {
     const tok = await tokens.get();
+    if (tok !== authFor) {
+      authFor = tok;
+      authHeader = `Bearer ${tok.token}`;
+    }
     const body = JSON.stringify(validateOnly ? { validate_only: true, message } : { message });
-    const res = await transport.request(
-      { path, headers: { authorization: `Bearer ${tok.token}`, 'content-type': 'application/json; charset=utf-8' }, body },
-      ctx?.signal,
-    );
+    const res = await transport.request({ path, headers: { authorization: authHeader, 'content-type': 'application/json; charset=utf-8' }, body }, ctx?.signal);
     if (res.status === 401) {
       unauthorizedGeneration = tok.generation;
       tokens.invalidate(tok.generation);

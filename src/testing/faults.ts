@@ -52,6 +52,16 @@ export interface Fault {
   timestamp?: number;
   /** FCM QUOTA_EXCEEDED: which quota the QuotaFailure detail names. */
   quota?: FcmQuota;
+  /**
+   * Catalog context of `code`: `token` picks FCM's bad-token reading of INVALID_ARGUMENT (and SENDER_ID_MISMATCH
+   * for firebase-admin's mismatched-credential); `target` answers a success that lists failed targets
+   * (HMS illegal_tokens, Xiaomi bad_regids, vivo invalidUsers, Meizu value map, Honor failTokens/expireTokens).
+   */
+  context?: string;
+  /** The failed targets for `context: 'target'`; default: the request's tokens. */
+  tokens?: readonly string[];
+  /** FCM INVALID_ARGUMENT: the field a BadRequest violation names. */
+  field?: string;
 }
 
 export interface GoawayOptions {

@@ -6,7 +6,7 @@ import { apnsErrorBody, apnsStatus } from './shapes/apns.js';
 import { fcmErrorBody, type FcmQuota } from './shapes/fcm.js';
 import { hmsBody, hmsErrorBody, hmsPartialBody } from './shapes/hms.js';
 import type { FakeResponse } from './shapes/index.js';
-import { isVendorId, vendorError, vendorSuccess } from './shapes/vendor.js';
+import { isVendorId, vendorError, vendorSuccess, vendorTargetFailure } from './shapes/vendor.js';
 
 /** How a dead token answers, per provider. */
 export interface DeadToken {
@@ -94,14 +94,15 @@ function apnsError(reason: string, apnsId: string, timestamp = 0): Answer {
   return { status, code: reason, headers: { 'apns-id': apnsId, 'content-type': JSON_TYPE }, body: apnsErrorBody(reason, status, timestamp) };
 }
 
+/** Whether an apns-* header (or authorization) is repeated; a bitmask, so no allocation per request. */
 function repeated(raw: readonly string[] | undefined): boolean {
   if (!raw) return false;
-  const seen = new Set<string>();
+  let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!APNS_HEADERS.includes(name)) continue;
-    if (seen.has(name)) return true;
-    seen.add(name);
+    const at = APNS_HEADERS.indexOf(raw[i]!.toLowerCase());
+    if (at === -1) continue;
+    if (seen & (1 << at)) return true;
+    seen |= 1 << at;
   }
   return false;
 }
@@ -284,6 +285,9 @@ const VENDOR_RATE_CODES: Record<string, { code: string; status?: number }> = {
   cometchat: { code: 'ERR_TOO_MANY_REQUESTS', status: 429 },
 };
 
+/** How each vendor lists a dead target inside a success (catalog `target` codes). */
+const DEAD_TARGET_CODES: Record<string, string> = { xiaomi: 'bad_regids', vivo: 'invalidUsers', meizu: '110003', honor: 'expireTokens' };
+
 export function handleVendor(ctx: HandlerContext, req: Incoming): Answer {
   const vendor = req.info.provider;
   const json = { 'content-type': JSON_TYPE };
@@ -296,6 +300,12 @@ export function handleVendor(ctx: HandlerContext, req: Incoming): Answer {
       const r = isVendorId(vendor) ? vendorError(vendor, rate.code, 'request rate exceeded', rate.status) : { status: 429, body: { error: 'rate limited' } };
       return { status: r.status, code: rate.code, headers: json, body: JSON.stringify(r.body) };
     }
+  }
+  if (ctx.dead.size > 0 && isVendorId(vendor)) {
+    const tokens = req.info.tokens ?? (req.info.token !== undefined ? [req.info.token] : []);
+    const dead = tokens.filter((t) => ctx.dead.has(t));
+    const r = dead.length > 0 ? vendorTargetFailure(vendor, DEAD_TARGET_CODES[vendor] ?? '', dead, ctx.nextId()) : undefined;
+    if (r) return { status: r.status, code: DEAD_TARGET_CODES[vendor], headers: json, body: JSON.stringify(r.body) };
   }
   const configured = ctx.vendorResponses.get(vendor);
   if (configured) {

@@ -1,5 +1,6 @@
 /** `pushback/testing`: a local fake FCM / APNs / HMS / vendor server for tests, demos and benchmarks. */
-export { startFakeProvider, type FakeProvider, type FakeProviderOptions, type MarkDeadOptions } from './server.js';
+export { startFakeProvider } from './server.js';
+export type { FakeProvider, FakeProviderOptions, MarkDeadOptions } from './api.js';
 export type { Fault, FaultRule, GoawayOptions, RandomFault, RandomFaultOptions, RequestInfo, RouteName, RouteMatch } from './faults.js';
 export type { LogEntry, LogFilter, MaxRateOptions, Stats } from './recorder.js';
 export type { RateLimit, RateLimits } from './rate.js';
@@ -12,7 +13,11 @@ export {
   FCM_CODES,
   HMS_CODES,
   VENDORS,
+  vendorSuccess,
+  vendorError,
+  vendorTargetFailure,
   type FakeResponse,
   type ProviderErrorOptions,
   type VendorId,
 } from './shapes/index.js';
+export { startFakeProviderInWorker, type WorkerFakeOptions, type WorkerFakeProvider, type WorkerFaultRule } from './worker.js';

@@ -58,7 +58,7 @@ export interface Stats {
   logDropped: number;
 }
 
-function inc(map: Map<string, number>, key: string): void {
+function inc<K>(map: Map<K, number>, key: K): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 
@@ -74,7 +74,7 @@ export class Recorder {
   maxStreamsPerSession = 0;
   logDropped = 0;
   private byRoute = new Map<string, number>();
-  private byStatus = new Map<string, number>();
+  private byStatus = new Map<number, number>();
   private byCode = new Map<string, number>();
   private byToken = new Map<string, number>();
   private byFault = new Map<string, number>();
@@ -104,7 +104,7 @@ export class Recorder {
       entry.code = code;
       inc(this.byCode, code);
     }
-    inc(this.byStatus, String(status));
+    inc(this.byStatus, status);
     if (status >= 200 && status < 300) this.ok++;
   }
 

@@ -35,3 +35,19 @@ export function parseRoute(rawPath: string): ParsedRoute | undefined {
   }
   return undefined;
 }
+
+const TARGET_FIELDS = ['token', 'tokens', 'regId', 'regIds', 'registration_id', 'pushId', 'pushIds', 'to'];
+
+/** The targets of a vendor request: JSON or form fields named like the vendors' (comma-separated strings are split). */
+export function vendorTargets(parsed: unknown, contentType: string | string[] | undefined): string[] | undefined {
+  let fields: Record<string, unknown> | undefined;
+  if (typeof parsed === 'object' && parsed !== null) fields = parsed as Record<string, unknown>;
+  else if (typeof parsed === 'string' && String(contentType).includes('x-www-form-urlencoded')) fields = Object.fromEntries(new URLSearchParams(parsed));
+  if (!fields) return undefined;
+  for (const name of TARGET_FIELDS) {
+    const v = fields[name];
+    if (typeof v === 'string' && v) return v.split(',');
+    if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  }
+  return undefined;
+}

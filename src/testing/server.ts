@@ -2,176 +2,20 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { testCertificate } from './cert.js';
-import { FaultBook, type Fault, type FaultRule, type GoawayOptions, type RandomFaultOptions, type RequestInfo, type RouteName } from './faults.js';
-import { handleApns, handleFcm, handleHms, handleVendor, type Answer, type ApnsConnState, type DeadToken, type Enforcers, type HandlerContext, type Incoming } from './handlers.js';
-import { ApnsJwtVerifier, generateApnsKey, type ApnsKey, type ApnsTestKey } from './jwt.js';
+import { FaultBook, type Fault, type GoawayOptions, type RequestInfo, type RouteName } from './faults.js';
+import { handleApns, handleFcm, handleHms, handleVendor, type Answer, type DeadToken, type Enforcers, type HandlerContext, type Incoming } from './handlers.js';
+import { ApnsJwtVerifier, generateApnsKey, type ApnsKey } from './jwt.js';
 import { RateEnforcer, type RateLimits } from './rate.js';
-import { filterLog, maxRate, Recorder, type LogEntry, type LogFilter, type MaxRateOptions, type Stats } from './recorder.js';
-import { parseRoute } from './routes.js';
-import { providerError, retryAfterValue, type FakeResponse } from './shapes/index.js';
+import { filterLog, maxRate, Recorder, type LogEntry } from './recorder.js';
+import { parseRoute, vendorTargets } from './routes.js';
+import type { FakeProvider, FakeProviderOptions } from './api.js';
+import { h1Exchange, h2Exchange, readBody, resetSocket, type Conn, type Exchange, type Pending } from './exchange.js';
+import { providerError, retryAfterValue } from './shapes/index.js';
 
-const { NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
-
-export interface FakeProviderOptions {
-  /** FCM OAuth access tokens accepted as `Authorization: Bearer`; default: any non-empty bearer token. */
-  fcmAccessTokens?: readonly string[];
-  /** FCM project ids that exist (others get 403 PERMISSION_DENIED); default: any. */
-  fcmProjects?: readonly string[];
-  /** HMS access tokens accepted; default: any non-empty bearer token. */
-  hmsAccessTokens?: readonly string[];
-  /**
-   * APNs signing keys whose ES256 JWTs are accepted. Default: one generated key, exposed as
-   * `fake.apnsKey` for signing. `false`: do not check APNs authorization at all.
-   */
-  apnsKeys?: readonly ApnsKey[] | false;
-  /** Bundle ids allowed as `apns-topic` (push-type suffixes are stripped); others get 400 TopicDisallowed. Default: any. */
-  apnsTopics?: readonly string[];
-  /** Tokens not matching get APNs 400 BadDeviceToken / FCM 400 INVALID_ARGUMENT. Default: any token. */
-  tokenPattern?: { apns?: RegExp; fcm?: RegExp };
-  /** Rate enforcement per route or vendor (`fcm`, `apns`, `hms`, `xiaomi`...). Default: none. */
-  limits?: Partial<Record<string, RateLimits>>;
-  /** Fixed answers for `/vendor/{provider}/send`. */
-  vendorResponses?: Record<string, FakeResponse | ((req: RequestInfo) => FakeResponse)>;
-  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to HTTP/2 clients; default 1000. */
-  maxConcurrentStreams?: number;
-  /** Keep a request log (default true). Disable for benchmarks; counters stay on. */
-  log?: boolean;
-  /** Log entries kept at most (default 1,000,000). */
-  logLimit?: number;
-  /** Count requests per token in `stats().byToken` (default true). */
-  countTokens?: boolean;
-  /** Largest request body read (default 1 MiB); larger ones are answered 413/PayloadTooLarge. */
-  maxBodyBytes?: number;
-  /**
-   * APNs refuses a provider token change on one connection sooner than this after the previous token
-   * (by `iat`) with 429 TooManyProviderTokenUpdates. Apple asks for at least 20 minutes (1,200,000).
-   * Default 0: not enforced, so tests that script ExpiredProviderToken can refresh at once.
-   */
-  apnsTokenUpdateMs?: number;
-  /**
-   * Like APNs with token auth: a new HTTP/2 connection allows 1 stream until a request with a valid
-   * provider token succeeded, then `maxConcurrentStreams`. Default false.
-   */
-  apnsColdStart?: boolean;
-  /** Like APNs (observed): after an APNs error the connection's stream limit drops to 1, and returns after a success. Default false. */
-  apnsThrottleOnError?: boolean;
-  /** Clock for JWT ages, rate windows and the log (default `Date.now`). */
-  now?: () => number;
-  /** Also listen for HTTP/2 without TLS (h2c); default true. */
-  h2c?: boolean;
-  /** Host to bind; loopback only (default 127.0.0.1). */
-  host?: '127.0.0.1' | 'localhost' | '::1';
-}
-
-export interface MarkDeadOptions {
-  /** APNs reason (default `Unregistered`: 410 with timestamp). */
-  apnsReason?: string;
-  /** FCM code (default `UNREGISTERED`: 404). */
-  fcmCode?: string;
-  /** When the token was confirmed invalid (ms); default now. */
-  timestamp?: number;
-}
-
-/** A running fake provider. */
-export interface FakeProvider {
-  /** `https://localhost:<port>`: HTTP/2 over TLS (HTTP/1.1 over TLS too, by ALPN). */
-  readonly url: string;
-  /** `http://127.0.0.1:<port>`: plain HTTP/1.1. */
-  readonly http1Url: string;
-  /** `http://127.0.0.1:<port>`: HTTP/2 without TLS (prior knowledge), when enabled. */
-  readonly h2cUrl: string | undefined;
-  readonly port: number;
-  readonly http1Port: number;
-  readonly h2cPort: number | undefined;
-  /** PEM certificate to trust (`connect: { ca }` in undici, `ca` in http2.connect). */
-  readonly ca: string;
-  /** The generated APNs key (when `apnsKeys` was not given): sign provider tokens with it. */
-  readonly apnsKey: ApnsTestKey | undefined;
-  /** The request log (live array; empty when logging is off). */
-  readonly log: readonly LogEntry[];
-  /** Counters snapshot. */
-  stats(): Stats;
-  /** Log entries matching a filter: `requests({ token, before: t })`. */
-  requests(filter?: LogFilter): LogEntry[];
-  /** Highest request count any token/project saw within a sliding window, from the log. */
-  maxRate(options: MaxRateOptions): { key: string | undefined; count: number };
-  /** Adds scripted faults, consulted in order before the normal answer. */
-  script(rules: FaultRule | readonly FaultRule[]): void;
-  /** Scripted faults not yet used up. */
-  pendingScripts(): FaultRule[];
-  /** Random faults by rate with a seeded RNG; `null` turns them off. */
-  setFaults(options: RandomFaultOptions | null): void;
-  /** Makes a token answer 410 (APNs) / 404 UNREGISTERED (FCM) / illegal (HMS) from now on. */
-  markDead(token: string, options?: MarkDeadOptions): void;
-  /** Brings a dead token back. */
-  revive(token: string): void;
-  /** Replaces rate limits for one route or vendor (`undefined` removes them). */
-  setLimits(route: string, limits: RateLimits | undefined): void;
-  /** Sets the answer of `/vendor/{provider}/send` (`undefined`: back to the vendor's success shape). */
-  setVendorResponse(provider: string, response: FakeResponse | ((req: RequestInfo) => FakeResponse) | undefined): void;
-  /** Replaces the accepted FCM access tokens (`undefined`: any bearer). */
-  setFcmAccessTokens(tokens: readonly string[] | undefined): void;
-  /** Changes SETTINGS_MAX_CONCURRENT_STREAMS on every open session and for new ones. */
-  setMaxConcurrentStreams(n: number): void;
-  /** Sends GOAWAY on every open HTTP/2 session now (in-flight streams are still answered) and closes them gracefully. */
-  goawayAll(options?: Omit<GoawayOptions, 'lastStreamId'>): void;
-  /** Resets (TCP RST) every open connection now. */
-  dropConnections(): void;
-  /** Clears faults, dead tokens, rate windows, counters and the log (connections stay open). */
-  reset(): void;
-  /** Stops listening, ends every connection, hung request and timer. */
-  close(): Promise<void>;
-}
-
-interface Conn {
-  id: number;
-  h2: http2.ServerHttp2Session | undefined;
-  socket: Socket;
-  /** Open streams by id (HTTP/2). */
-  open: Map<number, Pending>;
-  active: number;
-  /** Set once this session was sent GOAWAY: streams above it are not processed. */
-  goawayLast: number | undefined;
-  apns: ApnsConnState;
-  /** The session still runs with the cold-start stream limit (`apnsColdStart`). */
-  cold: boolean;
-  /** The session runs with a stream limit of 1 after an APNs error (`apnsThrottleOnError`). */
-  throttled: boolean;
-}
-
-interface Pending {
-  entry: LogEntry;
-  ex: Exchange;
-}
-
-/** One request/response over either protocol. */
-interface Exchange {
-  proto: 'h2' | 'h1';
-  conn: Conn;
-  streamId: number | undefined;
-  done: boolean;
-  isClosed(): boolean;
-  respond(status: number, headers: Record<string, string> | undefined, body: string | undefined): void;
-  refuse(): void;
-  destroy(): void;
-}
-
+const { NGHTTP2_NO_ERROR } = http2.constants;
 const CONN = Symbol('pushback.fake.conn');
 const noop = () => {};
 
-/**
- * Ends a connection with a TCP RST (the client sees ECONNRESET); a TLS socket is reset through its TCP
- * socket. `socket` may be an HTTP/2 session's socket proxy, which forbids `destroy` but forwards other
- * members to the real socket; `fallback` ends the connection if no reset is possible.
- */
-function resetSocket(socket: Socket, fallback: () => void = () => socket.destroy()): void {
-  try {
-    const raw = ((socket as Socket & { _parent?: Socket | null })._parent ?? socket) as Socket;
-    raw.resetAndDestroy();
-  } catch {
-    fallback();
-  }
-}
 
 function bodyOf(body: unknown): string | undefined {
   if (body === undefined) return undefined;
@@ -191,8 +35,8 @@ function listen(server: NetServer, host: string): Promise<number> {
 }
 
 /**
- * Starts a fake FCM / APNs / HMS / vendor server on random loopback ports. See /work/plan/readme-testing.md
- * (README "Testing") for usage.
+ * Starts a fake FCM / APNs / HMS / vendor server on random loopback ports (HTTP/2 over TLS, HTTP/1.1, h2c).
+ * See the README section "Testing against a fake provider" for usage.
  */
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
   const host = options.host ?? '127.0.0.1';
@@ -268,6 +112,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     open: new Map(),
     active: 0,
     goawayLast: undefined,
+    maxStreamId: 0,
     apns: {},
     cold: coldStart && h2 !== undefined,
     throttled: false,
@@ -386,7 +231,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         ...(f.status !== undefined ? { status: f.status } : {}),
         ...(f.quota !== undefined ? { quota: f.quota } : {}),
         ...(info.project !== undefined ? { project: info.project } : {}),
-        requestId: String(ctx.nextId()),
+        ...(f.context !== undefined ? { context: f.context } : {}),
+        ...(f.field !== undefined ? { field: f.field } : {}),
+        tokens: f.tokens ?? info.tokens ?? (info.token !== undefined ? [info.token] : []),
+        n: ctx.nextId(),
       });
       a = { status: r.status, code: f.code, headers: { ...r.headers }, body: bodyOf(f.body ?? r.body) };
     } else {
@@ -470,9 +318,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
           info.body = body.toString('utf8');
         }
       }
+    } else if (route.route === 'vendor') {
+      const tokens = vendorTargets(parsed, headers['content-type']);
+      if (tokens) {
+        info.tokens = tokens;
+        info.token = tokens[0];
+      }
     } else if (typeof parsed === 'object' && parsed !== null) {
-      const obj = parsed as Record<string, unknown> & { message?: { token?: unknown } };
-      const tok = route.route === 'vendor' ? (obj.token ?? obj.regId ?? obj.regIds ?? obj.pushIds) : obj.message?.token;
+      const tok = (parsed as { message?: { token?: unknown } }).message?.token;
       if (typeof tok === 'string') info.token = tok;
       else if (Array.isArray(tok)) {
         info.tokens = tok.filter((x): x is string => typeof x === 'string');
@@ -493,7 +346,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     };
     recorder.arrive(entry);
     const p: Pending = { entry, ex };
-    if (ex.streamId !== undefined) ex.conn.open.set(ex.streamId, p);
+    if (ex.streamId !== undefined) {
+      ex.conn.open.set(ex.streamId, p);
+      // A stream above a GOAWAY's lastStreamId that finished arriving afterwards is not processed either.
+      if (ex.conn.goawayLast !== undefined && ex.streamId > ex.conn.goawayLast) return refuseCut(p);
+    }
     const incoming: Incoming = { apns: ex.conn.apns, method, headers, rawHeaders, body, tooLarge, info };
     const f = faults.empty ? undefined : faults.pick(info);
     if (f?.latencyMs && f.latencyMs > 0) {
@@ -513,37 +370,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     stream.on('error', noop);
     const session = stream.session as http2.ServerHttp2Session;
     const conn = connOf(session, () => newConn(session, session.socket as unknown as Socket));
-    const ex: Exchange = {
-      proto: 'h2',
-      conn,
-      streamId: stream.id,
-      done: false,
-      isClosed: () => stream.destroyed || stream.closed,
-      respond(status, hdrs, body) {
-        const out: http2.OutgoingHttpHeaders = { ':status': status, ...hdrs };
-        if (body === undefined) stream.respond(out, { endStream: true });
-        else {
-          stream.respond(out);
-          stream.end(body);
-        }
-      },
-      refuse: () => stream.close(NGHTTP2_REFUSED_STREAM),
-      destroy: () => resetSocket(session.socket as unknown as Socket, () => session.destroy()),
-    };
+    const ex = h2Exchange(stream, session, conn);
+    if (stream.id !== undefined && stream.id > conn.maxStreamId) conn.maxStreamId = stream.id;
     const method = headers[':method'] ?? 'GET';
     const path = headers[':path'] ?? '/';
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    stream.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBody) tooLarge = true;
-      else chunks.push(c);
-    });
-    stream.on('end', () => {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      dispatch(ex, method, path, headers as Incoming['headers'], rawHeaders, body, tooLarge);
-    });
+    readBody(stream, maxBody, (body, tooLarge) => dispatch(ex, method, path, headers as Incoming['headers'], rawHeaders, body, tooLarge));
     stream.on('close', () => {
       const p = conn.open.get(stream.id ?? -1);
       if (p && !p.ex.done) {
@@ -557,32 +388,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     if (req.httpVersionMajor === 2) return; // HTTP/2 is served from the 'stream' event
     const r = req as http.IncomingMessage;
-    const s = res as http.ServerResponse;
     const socket = r.socket;
-    const conn = connOf(socket, () => newConn(undefined, socket));
-    const ex: Exchange = {
-      proto: 'h1',
-      conn,
-      streamId: undefined,
-      done: false,
-      isClosed: () => socket.destroyed,
-      respond(status, hdrs, body) {
-        s.writeHead(status, hdrs);
-        s.end(body);
-      },
-      refuse: () => resetSocket(socket),
-      destroy: () => resetSocket(socket),
-    };
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    r.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBody) tooLarge = true;
-      else chunks.push(c);
-    });
-    r.on('end', () => dispatch(ex, r.method ?? 'GET', r.url ?? '/', r.headers, r.rawHeaders, Buffer.concat(chunks), tooLarge));
+    const ex = h1Exchange(res as http.ServerResponse, socket, connOf(socket, () => newConn(undefined, socket)));
     r.on('error', noop);
+    readBody(r, maxBody, (body, tooLarge) => dispatch(ex, r.method ?? 'GET', r.url ?? '/', r.headers, r.rawHeaders, body, tooLarge));
   };
 
   const settings: http2.Settings = { maxConcurrentStreams: coldStart ? 1 : maxStreams };
@@ -613,10 +422,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     listen(plain, host),
     h2c ? listen(h2c, host) : Promise.resolve(undefined),
   ]);
-  const urlHost = host === '::1' ? '[::1]' : host;
+  // An IP literal, not `localhost`: no resolver involved, and the certificate names both.
+  const urlHost = host === '::1' ? '[::1]' : '127.0.0.1';
 
   const fake: FakeProvider = {
-    url: `https://localhost:${port}`,
+    url: `https://${urlHost}:${port}`,
     http1Url: `http://${urlHost}:${http1Port}`,
     h2cUrl: h2cPort === undefined ? undefined : `http://${urlHost}:${h2cPort}`,
     port,
@@ -655,7 +465,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       for (const c of conns) {
         const s = c.h2;
         if (!s || s.destroyed || s.closed) continue;
-        const last = Math.max(0, ...c.open.keys());
+        const last = c.maxStreamId;
         const debug = o.debug === undefined || o.debug === null ? undefined : Buffer.from(typeof o.debug === 'string' ? o.debug : JSON.stringify(o.debug));
         c.goawayLast = last;
         s.goaway(o.errorCode ?? NGHTTP2_NO_ERROR, last, debug as Buffer);

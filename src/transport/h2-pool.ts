@@ -56,11 +56,28 @@ function goawayReason(data: Buffer | undefined): string | undefined {
 
 function flattenHeaders(h: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (k.startsWith(':') || v === undefined) continue;
-    out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  for (const k in h) {
+    if (k.charCodeAt(0) === 58 /* ':' */) continue;
+    const v = h[k];
+    if (v !== undefined) out[k] = typeof v === 'string' ? v : Array.isArray(v) ? v.join(', ') : String(v);
   }
   return out;
+}
+
+/** One request through the pool, across its immediate re-sends. */
+interface Job {
+  req: RawRequest;
+  signal: AbortSignal | undefined;
+  /** Immediate re-sends so far. */
+  tries: number;
+  resolve(res: RawResponse): void;
+  reject(err: unknown): void;
+}
+
+interface Pending {
+  /** `performance.now()` time. */
+  deadline: number;
+  expire(): void;
 }
 
 /** The outcome of one stream that got no response. */
@@ -75,6 +92,9 @@ export class H2SessionPool implements Transport {
   readonly #slots: (Slot | undefined)[];
   #next = 0;
   #closed = false;
+  /** In-flight requests and their deadlines, swept by one timer (cheaper than a timer per stream). */
+  readonly #pending = new Set<Pending>();
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(opts: TransportOptions) {
     if (!Number.isInteger(opts.connections) || opts.connections < 1) {
@@ -89,44 +109,89 @@ export class H2SessionPool implements Transport {
     return this.#slots.filter((s) => s && !s.session.destroyed).length;
   }
 
-  async request(req: RawRequest, signal?: AbortSignal): Promise<RawResponse> {
-    let lastError: TransportError | undefined;
-    for (let i = 0; i <= this.#opts.maxImmediateRetries; i++) {
-      if (this.#closed) throw new TransportError('Transport is closed', { code: 'ERR_CLOSED', requestSent: false });
-      if (signal?.aborted) throw abortError(false, signal.reason);
-      const slot = await this.#acquire();
-      const result = await this.#stream(slot, req, signal);
-      if (!('failure' in result)) return result.response;
-      lastError = result.failure.error;
-      if (!result.failure.retryable) throw lastError;
-    }
-    throw lastError!;
+  request(req: RawRequest, signal?: AbortSignal): Promise<RawResponse> {
+    return new Promise((resolve, reject) => this.#dispatch({ req, signal, tries: 0, resolve, reject }));
   }
+
+  /** Starts (or re-starts, after a refusal) one request on a session. */
+  #dispatch(job: Job): void {
+    if (this.#closed) return job.reject(new TransportError('Transport is closed', { code: 'ERR_HTTP2_INVALID_SESSION', requestSent: false }));
+    if (job.signal?.aborted) return job.reject(abortError(false, job.signal.reason));
+    const slot = this.#pick();
+    if (slot) this.#stream(slot, job);
+    else this.#acquire().then((s) => this.#stream(s, job), job.reject);
+  }
+
+  /** A request failed without a response: re-send it at once if it never reached the server. */
+  readonly #failed = (job: Job, failure: StreamFailure): void => {
+    if (failure.retryable && job.tries < this.#opts.maxImmediateRetries && !this.#closed) {
+      job.tries++;
+      this.#dispatch(job);
+    } else job.reject(failure.error);
+  };
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     await Promise.all(
       this.#slots.map((slot, i) => {
         this.#slots[i] = undefined;
         if (!slot) return undefined;
         clearInterval(slot.ping);
         slot.draining = true;
-        if (slot.session.closed || slot.session.destroyed) return undefined;
-        slot.session.ref();
-        return new Promise<void>((resolve) => slot.session.close(() => resolve()));
+        const session = slot.session;
+        if (session.closed || session.destroyed) return undefined;
+        session.ref();
+        const closeNow = (resolve: () => void) => session.close(() => resolve());
+        if (!session.connecting) return new Promise<void>(closeNow);
+        // Closing a session that is still connecting would drop the requests queued on it: let it
+        // connect (they are sent), then close it gracefully.
+        return new Promise<void>((resolve) => {
+          const onConnect = () => {
+            session.off('close', onClose);
+            closeNow(resolve);
+          };
+          const onClose = () => {
+            session.off('connect', onConnect);
+            resolve();
+          };
+          session.once('connect', onConnect);
+          session.once('close', onClose);
+        });
       }),
     );
   }
 
-  /** A session that can take a stream now: warm ones first, else open an empty slot, else wait. */
+  /** A warm session that can take a stream now, without waiting (the common case). */
+  #pick(): Slot | undefined {
+    const n = this.#slots.length;
+    // While a slot is empty or dead, #acquire opens it, so that every connection gets used.
+    for (const slot of this.#slots) if (!slot || slot.draining || slot.session.destroyed || slot.session.closed) return undefined;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#next + k) % n;
+      const slot = this.#slots[i]!;
+      if (slot.warming) continue;
+      this.#next = (i + 1) % n;
+      return slot;
+    }
+    return undefined;
+  }
+
+  /**
+   * A session that can take a stream: an empty (or dead) slot is opened first, with this request as its
+   * warm-up, so the pool grows to `connections` as soon as there is concurrency (Apple: spread pushes
+   * over several connections); else a warm session; else wait for a warm-up to finish.
+   */
   async #acquire(): Promise<Slot> {
     for (;;) {
+      const free = this.#slots.findIndex((s) => !s || s.draining || s.session.destroyed || s.session.closed);
+      if (free !== -1) return this.#open(free);
       const n = this.#slots.length;
       let waitFor: Promise<void> | undefined;
       for (let k = 0; k < n; k++) {
         const i = (this.#next + k) % n;
-        const slot = this.#slots[i];
-        if (!slot || slot.draining || slot.session.destroyed || slot.session.closed) continue;
+        const slot = this.#slots[i]!;
         if (slot.warming) {
           waitFor ??= slot.warming;
           continue;
@@ -134,10 +199,7 @@ export class H2SessionPool implements Transport {
         this.#next = (i + 1) % n;
         return slot;
       }
-      const free = this.#slots.findIndex((s) => !s || s.draining || s.session.destroyed || s.session.closed);
-      if (free !== -1) return this.#open(free);
-      if (waitFor) await waitFor;
-      else return this.#open(0);
+      await waitFor;
     }
   }
 
@@ -145,7 +207,7 @@ export class H2SessionPool implements Transport {
     const old = this.#slots[index];
     if (old) clearInterval(old.ping);
     const session = http2.connect(this.#opts.origin, { ...this.#opts.tls, ...(this.#opts.maxStreams ? { peerMaxConcurrentStreams: this.#opts.maxStreams } : {}) });
-    const slot: Slot = { session, inflight: 0, draining: false, lastActive: Date.now(), warmed: () => {} };
+    const slot: Slot = { session, inflight: 0, draining: false, lastActive: performance.now(), warmed: () => {} };
     if (this.#opts.warmUp) {
       // The first stream on this session ends the warm-up when it settles; so does the session closing.
       let done!: () => void;
@@ -176,7 +238,7 @@ export class H2SessionPool implements Transport {
     const ping = this.#opts.pingIntervalMs ?? 0;
     if (ping > 0) {
       slot.ping = setInterval(() => {
-        if (slot.inflight > 0 || Date.now() - slot.lastActive < ping || session.destroyed) return;
+        if (slot.inflight > 0 || performance.now() - slot.lastActive < ping || session.destroyed) return;
         session.ping((err) => {
           if (err) session.destroy();
         });
@@ -188,95 +250,184 @@ export class H2SessionPool implements Transport {
     return slot;
   }
 
-  #stream(slot: Slot, req: RawRequest, signal?: AbortSignal): Promise<{ response: RawResponse } | { failure: StreamFailure }> {
+  #stream(slot: Slot, job: Job): void {
     const session = slot.session;
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request({ ':method': 'POST', ':path': req.path, ...req.headers }, { endStream: false });
+      // No options object: POST keeps the stream open for the body by default, and an options object
+      // costs measurably more in Node 20's request() (setAndValidatePriorityOptions).
+      stream = session.request({ ':method': 'POST', ':path': job.req.path, ...job.req.headers });
     } catch (err) {
       // ERR_HTTP2_INVALID_SESSION / ERR_HTTP2_GOAWAY_SESSION: the request never left.
       slot.draining = true;
       const code = (err as { code?: string }).code ?? 'ERR_HTTP2_INVALID_SESSION';
-      return Promise.resolve({ failure: { retryable: true, error: new TransportError(`HTTP/2 session unusable: ${code}`, { code, requestSent: false, cause: err }) } });
+      return this.#failed(job, { retryable: true, error: new TransportError(`HTTP/2 session unusable: ${code}`, { code, requestSent: false, cause: err }) });
     }
     if (slot.inflight++ === 0) session.ref();
-    return new Promise((resolve) => {
-      let status = 0;
-      let headers: Record<string, string> = {};
-      const chunks: Buffer[] = [];
-      let settled = false;
-      let failure: StreamFailure | undefined;
-
-      const finish = (value: { response: RawResponse } | { failure: StreamFailure }) => {
-        if (settled) return;
-        settled = true;
-        slot.lastActive = Date.now();
-        if (--slot.inflight === 0 && !session.destroyed) session.unref();
-        signal?.removeEventListener('abort', onAbort);
-        slot.warmed();
-        resolve(value);
-      };
-      const onAbort = () => {
-        failure = { retryable: false, error: abortError(stream.id !== undefined, signal?.reason) };
-        stream.close(NGHTTP2_CANCEL);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      stream.setTimeout(this.#opts.timeoutMs, () => {
-        failure = {
-          retryable: false,
-          error: new TransportError(`No response within ${this.#opts.timeoutMs} ms`, { code: 'ETIMEDOUT', requestSent: stream.id !== undefined }),
-        };
-        stream.close(NGHTTP2_CANCEL);
-      });
-      stream.on('response', (h) => {
-        status = Number(h[':status']);
-        headers = flattenHeaders(h);
-      });
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        if (status) finish({ response: { status, headers, body: Buffer.concat(chunks).toString('utf8') } });
-      });
-      stream.on('error', () => {
-        /* handled on close, where rstCode and the GOAWAY are known */
-      });
-      stream.on('close', () => {
-        if (settled) return;
-        if (status && stream.rstCode === 0 && !failure) {
-          finish({ response: { status, headers, body: Buffer.concat(chunks).toString('utf8') } });
-          return;
-        }
-        finish({ failure: failure ?? this.#classifyClose(slot, stream) });
-      });
-      stream.end(req.body);
-    });
+    const ex = new Exchange(slot, stream, job, this.#settle, this.#failed, performance.now() + this.#opts.timeoutMs, this.#opts.timeoutMs);
+    (stream as ExchangeStream)[kExchange] = ex;
+    this.#track(ex);
+    stream.on('response', onResponse);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', noop); // handled on close, where rstCode and the GOAWAY are known
+    stream.on('close', onClose);
+    stream.end(job.req.body);
   }
 
-  /** Why a stream closed without a response, and whether it provably never reached the server. */
-  #classifyClose(slot: Slot, stream: ClientHttp2Stream): StreamFailure {
+  /** Bookkeeping when an exchange settles (one function for the pool, not one per request). */
+  readonly #settle = (ex: Exchange): void => {
+    this.#pending.delete(ex);
+    const slot = ex.slot;
+    slot.lastActive = performance.now();
+    if (--slot.inflight === 0 && !slot.session.destroyed) slot.session.unref();
+    slot.warmed();
+  };
+
+  #track(p: Pending): void {
+    this.#pending.add(p);
+    if (this.#sweeper) return;
+    // Timeouts fire within a quarter of `timeoutMs` (at most 1 s) after they are due.
+    const every = Math.max(10, Math.min(1000, Math.floor(this.#opts.timeoutMs / 4)));
+    this.#sweeper = setInterval(() => {
+      if (this.#pending.size === 0) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const q of this.#pending) if (q.deadline <= now) q.expire();
+    }, every);
+    this.#sweeper.unref();
+  }
+
+}
+
+/** Why a stream closed without a response, and whether it provably never reached the server. */
+function classifyClose(slot: Slot, stream: ClientHttp2Stream): StreamFailure {
     const goaway = slot.goaway;
     const id = stream.id;
     const reason = goaway?.reason ? ` (${goaway.reason})` : '';
     if (stream.rstCode === NGHTTP2_REFUSED_STREAM) {
-      return { retryable: true, error: new TransportError('Stream refused by the server (not processed)', { code: 'REFUSED_STREAM', requestSent: false, ...(goaway ? { goaway } : {}) }) };
+      return { retryable: true, error: new TransportError('Stream refused by the server (not processed)', { code: 'ERR_HTTP2_REFUSED_STREAM', requestSent: false, ...(goaway ? { goaway } : {}) }) };
     }
     if (id === undefined || id === 0) {
-      return { retryable: true, error: new TransportError('Stream never opened' + reason, { code: goaway ? 'GOAWAY' : 'ECONNRESET', requestSent: false, ...(goaway ? { goaway } : {}) }) };
+      return { retryable: true, error: new TransportError('Stream never opened' + reason, { code: goaway ? 'ERR_HTTP2_GOAWAY_SESSION' : 'ERR_HTTP2_INVALID_SESSION', requestSent: false, ...(goaway ? { goaway } : {}) }) };
     }
     if (goaway && id > goaway.lastStreamId) {
-      return { retryable: true, error: new TransportError(`GOAWAY above last stream id ${goaway.lastStreamId} (not processed)${reason}`, { code: 'GOAWAY', requestSent: false, goaway }) };
+      return { retryable: true, error: new TransportError(`GOAWAY above last stream id ${goaway.lastStreamId} (not processed)${reason}`, { code: 'ERR_HTTP2_GOAWAY_SESSION', requestSent: false, goaway }) };
     }
     return {
       retryable: false,
       error: new TransportError(goaway ? `Connection closed by GOAWAY${reason} before the response` : `Stream closed before the response (rst ${stream.rstCode})`, {
-        code: goaway ? 'GOAWAY' : 'ECONNRESET',
+        code: 'ECONNRESET',
         requestSent: true,
         ...(goaway ? { goaway } : {}),
       }),
     };
-  }
 }
 
 function abortError(requestSent: boolean, reason: unknown): TransportError {
   return new TransportError('Request aborted', { code: 'ABORT_ERR', requestSent, cause: reason });
+}
+
+const noop = () => {};
+const kExchange = Symbol('pushback.exchange');
+type ExchangeStream = ClientHttp2Stream & { [kExchange]: Exchange };
+
+/**
+ * One request on one stream. Its listeners are shared module functions that find it on the stream
+ * (`this[kExchange]`), so a request allocates one object instead of a closure per event.
+ */
+class Exchange implements Pending {
+  status = 0;
+  headers: Record<string, string> = {};
+  chunks: Buffer[] | undefined;
+  settled = false;
+  failure: StreamFailure | undefined;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly slot: Slot,
+    readonly stream: ClientHttp2Stream,
+    readonly job: Job,
+    readonly settle: (ex: Exchange) => void,
+    readonly failed: (job: Job, failure: StreamFailure) => void,
+    readonly deadline: number,
+    readonly timeoutMs: number,
+  ) {
+    const signal = job.signal;
+    if (signal) {
+      this.#onAbort = () => {
+        const sent = stream.id !== undefined;
+        this.fail({ retryable: false, error: abortError(sent, signal.reason) });
+        if (sent) stream.close(NGHTTP2_CANCEL);
+        else stream.destroy();
+      };
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  /**
+   * The deadline passed: settle now (do not wait for the stream's 'close', which a stream that never got
+   * onto the wire may never emit), then cancel the stream. A stream that never got an id means the
+   * session is stuck (e.g. a socket lost during the handshake): destroy it so the others fail fast and
+   * the next requests reconnect.
+   */
+  expire(): void {
+    const sent = this.stream.id !== undefined;
+    this.fail({
+      retryable: false,
+      error: new TransportError(`No response within ${this.timeoutMs} ms`, { code: 'ETIMEDOUT', requestSent: sent }),
+    });
+    if (sent) this.stream.close(NGHTTP2_CANCEL);
+    else {
+      this.slot.draining = true;
+      this.stream.destroy();
+      this.slot.session.destroy();
+    }
+  }
+
+  /** Settles with the response. */
+  respond(): void {
+    if (!this.#done()) return;
+    const c = this.chunks;
+    const body = c === undefined ? '' : (c.length === 1 ? c[0]! : Buffer.concat(c)).toString('utf8');
+    this.job.resolve({ status: this.status, headers: this.headers, body });
+  }
+
+  /** Settles without a response (re-sent at once by the pool when it never reached the server). */
+  fail(failure: StreamFailure): void {
+    if (this.#done()) this.failed(this.job, failure);
+  }
+
+  #done(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    if (this.#onAbort) this.job.signal!.removeEventListener('abort', this.#onAbort);
+    this.settle(this);
+    return true;
+  }
+}
+
+function onResponse(this: ExchangeStream, h: IncomingHttpHeaders): void {
+  const ex = this[kExchange];
+  ex.status = Number(h[':status']);
+  ex.headers = flattenHeaders(h);
+}
+
+function onData(this: ExchangeStream, chunk: Buffer): void {
+  (this[kExchange].chunks ??= []).push(chunk);
+}
+
+function onEnd(this: ExchangeStream): void {
+  const ex = this[kExchange];
+  if (ex.status && !ex.failure) ex.respond();
+}
+
+function onClose(this: ExchangeStream): void {
+  const ex = this[kExchange];
+  if (ex.settled) return;
+  if (ex.status && this.rstCode === 0 && !ex.failure) ex.respond();
+  else ex.fail(ex.failure ?? classifyClose(ex.slot, this));
 }

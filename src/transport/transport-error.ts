@@ -1,7 +1,12 @@
 /** A request that got no HTTP response. `requestSent` says whether the server may have processed it. */
 export class TransportError extends Error {
   override name = 'TransportError' as const;
-  /** `ETIMEDOUT`, `ECONNRESET`, `REFUSED_STREAM`, `GOAWAY`, `ABORTED`, or the socket's own code. */
+  /**
+   * A code from the classifier's transport table (src/classify/transport.ts), so a plain `classify` gets
+   * `maybeDelivered` right: `ETIMEDOUT`, `ECONNRESET`, `ABORT_ERR` (may have been delivered);
+   * `ERR_HTTP2_REFUSED_STREAM`, `ERR_HTTP2_GOAWAY_SESSION`, `ERR_HTTP2_INVALID_SESSION` (not sent);
+   * undici's `UND_ERR_*` codes over the undici transport.
+   */
   readonly code: string;
   /** The request may have reached the provider: a retry can duplicate the notification. */
   readonly requestSent: boolean;

@@ -20,7 +20,7 @@ function describe(err: unknown): { code: string; notSent: boolean; timeout: bool
   const message = String(e?.message ?? '');
   const refused = /REFUSED_STREAM/.test(message) || /REFUSED_STREAM/.test(String((e?.cause as { message?: string })?.message ?? ''));
   const timeout = err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError;
-  return { code: refused ? 'REFUSED_STREAM' : timeout ? 'ETIMEDOUT' : code, notSent: refused || NOT_SENT_CODES.has(code), timeout };
+  return { code: refused ? 'ERR_HTTP2_REFUSED_STREAM' : timeout ? 'ETIMEDOUT' : code, notSent: refused || NOT_SENT_CODES.has(code), timeout };
 }
 
 export class UndiciTransport implements Transport {

@@ -287,3 +287,11 @@ describe('apnsSender over node:http2: connections', () => {
     expect((await s.send({ token: tok('after'), payload })).status).toBe(200);
   });
 });
+
+describe('apnsSender: apns-id', () => {
+  it('returns the apns-id APNs assigned when the notification has none', async () => {
+    const s = make();
+    const res = await s.send({ token: tok(9), payload });
+    expect(res.apnsId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+});

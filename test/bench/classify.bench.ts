@@ -13,9 +13,11 @@ let classify: typeof Pushback.classify;
 
 export const name = 'classify';
 
-function rate(inputs: readonly unknown[], ms: number): number {
+/** Verdicts per wall-clock second, and per second of CPU time used by the process (all threads, GC included). */
+function rate(inputs: readonly unknown[], ms: number): { wall: number; cpu: number } {
   let n = 0;
   let sink = 0;
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   let now = started;
   while (now - started < ms) {
@@ -23,8 +25,9 @@ function rate(inputs: readonly unknown[], ms: number): number {
     n += 10_000;
     now = performance.now();
   }
+  const cpu = process.cpuUsage(cpu0);
   if (sink === -1) console.log(sink);
-  return (n * 1000) / (now - started);
+  return { wall: (n * 1000) / (now - started), cpu: (n * 1e6) / Math.max(1, cpu.user + cpu.system) };
 }
 
 function median(xs: number[]): number {
@@ -40,14 +43,21 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
   const roundMs = quick ? 300 : 1000;
   rate(preparsed, roundMs);
   rate(raw, roundMs);
-  const pre: number[] = [];
-  const rw: number[] = [];
+  const pre: { wall: number; cpu: number }[] = [];
+  const rw: { wall: number; cpu: number }[] = [];
   for (let i = 0; i < 5; i++) {
     pre.push(rate(preparsed, roundMs));
     rw.push(rate(raw, roundMs));
   }
-  const out = { 'classify.preparsedPerSec': Math.round(median(pre)), 'classify.rawPerSec': Math.round(median(rw)) };
-  log(`  pre-parsed: ${out['classify.preparsedPerSec'].toLocaleString('en-US')}/s over ${preparsed.length} shapes`);
-  log(`  raw JSON:   ${out['classify.rawPerSec'].toLocaleString('en-US')}/s over ${raw.length} shapes`);
+  const out = {
+    'classify.preparsedPerSec': Math.round(median(pre.map((r) => r.wall))),
+    'classify.rawPerSec': Math.round(median(rw.map((r) => r.wall))),
+    // Per CPU-second: the same work divided by the CPU time the process got; shows how far a busy machine
+    // pulled the wall-clock figures down. The wall-clock keys above are the ones that count.
+    'classify.preparsedPerCpuSec': Math.round(median(pre.map((r) => r.cpu))),
+    'classify.rawPerCpuSec': Math.round(median(rw.map((r) => r.cpu))),
+  };
+  log(`  pre-parsed: ${out['classify.preparsedPerSec'].toLocaleString('en-US')}/s (${out['classify.preparsedPerCpuSec'].toLocaleString('en-US')} per CPU-s) over ${preparsed.length} shapes`);
+  log(`  raw JSON:   ${out['classify.rawPerSec'].toLocaleString('en-US')}/s (${out['classify.rawPerCpuSec'].toLocaleString('en-US')} per CPU-s) over ${raw.length} shapes`);
   return out;
 }

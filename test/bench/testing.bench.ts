@@ -1,11 +1,14 @@
 /**
  * The fake provider server as a benchmark target: how many requests per second it answers on the success
  * path, so the sender benchmarks measure the senders and not the fake. Clients: undici HTTP/2 (one
- * Client, pipelining 100, idempotent POSTs) and raw node:http2, both in this process.
+ * Client, pipelining 100, idempotent POSTs) and raw node:http2, with the server in this process and in a
+ * worker thread (startFakeProviderInWorker), which is how sender benchmarks should run it.
  */
 import http2 from 'node:http2';
 import { Client } from 'undici';
-import { signApnsJwt, startFakeProvider, type FakeProvider } from '../../src/testing/index.js';
+import { signApnsJwt, startFakeProvider, startFakeProviderInWorker } from '../../src/testing/index.js';
+
+type Target = { url: string; ca: string };
 
 export const name = 'testing';
 
@@ -26,7 +29,7 @@ async function measure(send: (i: number) => Promise<void>, total: number): Promi
   return (performance.now() - t0) / 1000;
 }
 
-async function undiciRun(fake: FakeProvider, total: number, path: (i: number) => string, headers: Record<string, string>, body: (i: number) => string): Promise<number> {
+async function undiciRun(fake: Target, total: number, path: (i: number) => string, headers: Record<string, string>, body: (i: number) => string): Promise<number> {
   const client = new Client(fake.url, { allowH2: true, pipelining: 100, connect: { ca: fake.ca } });
   const send = async (i: number) => {
     const r = await client.request({ method: 'POST', path: path(i), headers, body: body(i), idempotent: true });
@@ -38,7 +41,7 @@ async function undiciRun(fake: FakeProvider, total: number, path: (i: number) =>
   return Math.round(total / secs);
 }
 
-async function nodeRun(fake: FakeProvider, total: number, headers: http2.OutgoingHttpHeaders): Promise<number> {
+async function nodeRun(fake: Target, total: number, headers: http2.OutgoingHttpHeaders): Promise<number> {
   const session = http2.connect(fake.url, { ca: fake.ca });
   const send = (i: number) =>
     new Promise<void>((resolve, reject) => {
@@ -66,6 +69,10 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     log(`  fcm via undici h2: ${fcmUndici} req/s`);
     const apnsNode = await nodeRun(fake, total, apnsHeaders);
     log(`  apns via node:http2: ${apnsNode} req/s`);
+    const worker = await startFakeProviderInWorker({ log: false, countTokens: false });
+    const apnsWorker = await undiciRun(worker, total, (i) => `/3/device/${i.toString(16).padStart(64, '0')}`, { ...apnsHeaders, authorization: `bearer ${signApnsJwt({ ...worker.apnsKey! })}` }, () => '{"aps":{"alert":"hello"}}');
+    log(`  apns via undici h2, server in a worker thread: ${apnsWorker} req/s`);
+    await worker.close();
     const logged = await startFakeProvider();
     const apnsLogged = await undiciRun(logged, total, (i) => `/3/device/${i.toString(16).padStart(64, '0')}`, { ...apnsHeaders, authorization: `bearer ${signApnsJwt({ ...logged.apnsKey! })}` }, () => '{"aps":{"alert":"hello"}}');
     log(`  apns via undici h2, log and token counters on: ${apnsLogged} req/s`);
@@ -75,6 +82,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       'testing.fcmUndiciPerSec': fcmUndici,
       'testing.apnsNodeHttp2PerSec': apnsNode,
       'testing.apnsLoggedPerSec': apnsLogged,
+      'testing.apnsWorkerPerSec': apnsWorker,
       'testing.requests': total,
     };
   } finally {

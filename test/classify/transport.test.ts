@@ -24,3 +24,11 @@ describe('transportCode', () => {
     for (const code of ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_SOCKET', 'AbortError']) expect(TRANSPORT_CODES.get(code)!.sent).toBe(true);
   });
 });
+
+describe('looksLikeTransportCode', () => {
+  it('recognises Node and undici transport codes outside the table, not provider codes', async () => {
+    const { looksLikeTransportCode } = await import('../../src/classify/transport.js');
+    for (const c of ['ENETDOWN', 'EPROTO', 'EAI_FAIL', 'UND_ERR_INFO', 'ERR_HTTP2_ERROR', 'ERR_TLS_CERT_ALTNAME_INVALID']) expect(looksLikeTransportCode(c), c).toBe(true);
+    for (const c of ['EMAIL_INVALID', 'ERR_UID_NOT_FOUND', 'UNREGISTERED', '80100000', 'ECO']) expect(looksLikeTransportCode(c), c).toBe(false);
+  });
+});

@@ -61,3 +61,23 @@ describe('pushback classify', () => {
     expect(flag.stderr).toContain("Unknown option '--frobnicate'");
   });
 });
+
+describe('pushback classify stdin failures', () => {
+  it('exits 1 when stdin cannot be read, after answering the lines it got', async () => {
+    const { PassThrough, Readable } = await import('node:stream');
+    const { main } = await import('../../src/cli/main.js');
+    const stdin = new Readable({ read() {} });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (d: Buffer) => (out += d.toString()));
+    stderr.on('data', (d: Buffer) => (err += d.toString()));
+    stdin.push('{"provider":"fcm","status":503}\n');
+    setTimeout(() => stdin.destroy(new Error('EIO: i/o error, read')), 20);
+    const code = await main(['classify'], { stdin, stdout, stderr });
+    expect(code).toBe(1);
+    expect(JSON.parse(out.trim())).toMatchObject({ provider: 'fcm', code: 'HTTP_503', action: 'retry' });
+    expect(err).toContain('cannot read stdin');
+  });
+});

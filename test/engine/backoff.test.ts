@@ -17,12 +17,10 @@ describe('backoff', () => {
     const random = seededRandom(42);
     for (let attempt = 1; attempt <= 8; attempt++) {
       const ceiling = backoffCeiling(attempt, p('full'));
-      const samples = Array.from({ length: 2000 }, () => backoffDelay(attempt, p('full'), random));
-      for (const d of samples) {
-        expect(d).toBeGreaterThanOrEqual(0);
-        expect(d).toBeLessThanOrEqual(ceiling);
-        expect(Number.isInteger(d)).toBe(true);
-      }
+      const samples = Array.from({ length: 1000 }, () => backoffDelay(attempt, p('full'), random));
+      expect(Math.min(...samples)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...samples)).toBeLessThanOrEqual(ceiling);
+      expect(samples.every(Number.isInteger)).toBe(true);
       const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
       expect(mean / ceiling).toBeGreaterThan(0.45);
       expect(mean / ceiling).toBeLessThan(0.55);
@@ -32,11 +30,10 @@ describe('backoff', () => {
   it('decorrelated jitter stays within [initial, min(cap, 3 × previous)]', () => {
     const random = seededRandom(7);
     let prev: number | undefined;
-    for (let i = 0; i < 5000; i++) {
+    for (let i = 0; i < 1000; i++) {
       const d = backoffDelay(i + 1, p('decorrelated'), random, prev);
       const upper = Math.min(30_000, 3 * Math.max(1000, prev ?? 1000));
-      expect(d).toBeGreaterThanOrEqual(1000);
-      expect(d).toBeLessThanOrEqual(upper);
+      if (d < 1000 || d > upper) throw new Error(`decorrelated delay ${d} outside [1000, ${upper}]`);
       prev = d;
     }
   });

@@ -1,7 +1,8 @@
 /**
- * Provider-shaped responses for the engine tests, and the classifier they run with.
- * TEMPORARY: `fakeClassify` stands in for `src/classify` until that branch is merged.
+ * Provider-shaped responses for the engine tests, and the classifier they run with (the real one).
+ * `fakeClassify` is kept for the engine's unit tests of behaviours no catalog code produces.
  */
+import { classify as realClassify } from '../../src/classify/index.js';
 import type { ClassifyInput, Verdict } from '../../src/types.js';
 
 export interface RawResponse {
@@ -22,6 +23,22 @@ export function fcmError(status: number, errorCode: string, headers: Record<stri
         message: `Request failed (${errorCode})`,
         status: canonical[status] ?? 'UNKNOWN',
         details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }],
+      },
+    }),
+  };
+}
+
+/** An FCM 400 for a bad payload field (a BadRequest field violation, no FcmError). */
+export function fcmBadRequest(field: string): RawResponse {
+  return {
+    status: 400,
+    headers: { 'content-type': 'application/json; charset=UTF-8' },
+    body: JSON.stringify({
+      error: {
+        code: 400,
+        message: `Invalid value at '${field}'`,
+        status: 'INVALID_ARGUMENT',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field, description: `Invalid value at '${field}'` }] }],
       },
     }),
   };
@@ -91,7 +108,7 @@ export function fakeClassify(input: ClassifyInput): Verdict {
   return v;
 }
 
-export const classify = fakeClassify;
+export const classify = (input: ClassifyInput): Verdict => realClassify(input);
 
 /** A realistic ~152-char FCM registration token. */
 export function fcmToken(i: number): string {

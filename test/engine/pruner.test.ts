@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSender, PruneHookError } from '../../src/engine/index.js';
 import type { DropTokenEvent, EngineEvent, SenderOptions } from '../../src/engine/types.js';
+import { redactToken } from '../../src/redact.js';
 import { apnsError, apnsOk, apnsToken, classify, fcmError, fcmOk, fcmToken, type RawResponse } from './fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -123,7 +124,9 @@ describe('prune safety valve', () => {
     expect(s.quarantined!().length).toBe(150);
     broken = false;
     await vi.advanceTimersByTimeAsync(61_000);
-    await s.sendMany(Array.from({ length: 150 }, (_, i) => ({ token: i < 10 ? `${apnsToken(i)}dead` : apnsToken(i) })));
+    // Drops while the valve is still suspended are quarantined; once the window is healthy, pruning resumes.
+    await s.sendMany(Array.from({ length: 140 }, (_, i) => ({ token: apnsToken(i) })));
+    await s.sendMany(Array.from({ length: 10 }, (_, i) => ({ token: `${apnsToken(i)}dead` })));
     await vi.advanceTimersByTimeAsync(2000);
     expect(pruned).toHaveLength(10);
     expect(s.quarantined!().length).toBe(150);
@@ -133,6 +136,7 @@ describe('prune safety valve', () => {
   it('counts per token for multi-target verdicts', async () => {
     const onPruneSuspended = vi.fn();
     const pruned: string[] = [];
+    const events: EngineEvent[] = [];
     // A vendor response that lists 8 dead tokens of 10 in each request: 80% drop-token per token.
     const s = createSender(() => ({ status: 200, body: 'multi' }), opts({
       provider: 'xiaomi',
@@ -143,9 +147,15 @@ describe('prune safety valve', () => {
       }),
       onDropToken: (b) => void pruned.push(...b.map((e) => e.token)),
       onPruneSuspended,
+      onEvent: (e) => events.push(e),
     }));
     await s.sendMany(Array.from({ length: 12 }, () => ({ token: '' })));
     await s.close();
+    // Events carry the per-token map with redacted keys only.
+    const quarantinedTokens = s.quarantined!().map((e) => e.token);
+    const text = JSON.stringify(events);
+    for (const t of quarantinedTokens) expect(text).not.toContain(t);
+    expect(text).toContain(redactToken(quarantinedTokens[0]!));
     expect(onPruneSuspended).toHaveBeenCalledTimes(1); // 120 per-token sends, 96 drops
     expect(pruned).toHaveLength(0);
     expect(s.quarantined!()).toHaveLength(96);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSender, SendError } from '../../src/engine/index.js';
 import type { EngineEvent, SenderOptions } from '../../src/engine/types.js';
 import { redactToken } from '../../src/redact.js';
-import { apnsError, apnsOk, apnsToken, classify, fcmError, fcmOk, fcmToken, type RawResponse } from './fixtures.js';
+import { apnsError, apnsOk, apnsToken, classify, fcmBadRequest, fcmError, fcmOk, fcmToken, type RawResponse } from './fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -53,7 +53,7 @@ describe('createSender: outcomes', () => {
     const s = createSender(p.send, opts());
     const o = await s.send({ id: 1, token: fcmToken(1) });
     expect(o).toMatchObject({ outcome: 'delivered', attempts: 1, messageId: 'projects/demo/messages/42' });
-    expect(o.verdicts.map((v) => v.code)).toEqual(['OK']);
+    expect(o.verdicts.map((v) => v.action)).toEqual(['ok']);
     await s.close();
   });
 
@@ -66,18 +66,23 @@ describe('createSender: outcomes', () => {
 
   it('classifies synchronous throws and rejections', async () => {
     const sync = createSender(() => {
-      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    }, opts({ retry: { maxAttempts: 2, initialDelayMs: 10 } }));
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' });
+    }, opts({ retry: { maxAttempts: 2, initialDelayMs: 10, minDelayMs: 0 } }));
     const done = sync.send({ id: 1 });
     await vi.advanceTimersByTimeAsync(100);
     expect(await done).toMatchObject({ outcome: 'gave-up', attempts: 2 });
-    expect((await done).verdicts.map((v) => v.code)).toEqual(['ECONNRESET', 'ECONNRESET']);
+    expect((await done).verdicts.map((v) => v.code)).toEqual(['ECONNREFUSED', 'ECONNREFUSED']);
+    const rejecting = createSender(async () => {
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }, opts());
+    // A reset after the request was written may have been delivered: not retried for a non-collapsible message.
+    expect(await rejecting.send({ id: 2 })).toMatchObject({ outcome: 'gave-up', attempts: 1, maybeDelivered: true });
   });
 
   it('maps every terminal action to exactly one outcome', async () => {
     const cases: [RawResponse, string][] = [
       [fcmError(404, 'UNREGISTERED'), 'dropped-token'],
-      [fcmError(400, 'INVALID_ARGUMENT'), 'rejected'],
+      [fcmBadRequest('message.data[0].value'), 'rejected'],
       [fcmError(401, 'THIRD_PARTY_AUTH_ERROR'), 'fatal'],
     ];
     for (const [res, outcome] of cases) {
@@ -95,7 +100,7 @@ describe('createSender: outcomes', () => {
 
   it('rejectOn rejects with a SendError that carries the outcome and no raw token', async () => {
     const token = fcmToken(3);
-    const s = createSender(() => fcmError(400, 'INVALID_ARGUMENT'), opts({ rejectOn: ['rejected'] }));
+    const s = createSender(() => fcmBadRequest('message.android.ttl'), opts({ rejectOn: ['rejected'] }));
     const err = await s.send({ id: 1, token }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SendError);
     expect((err as SendError).outcome.outcome).toBe('rejected');
@@ -237,7 +242,7 @@ describe('createSender: cool-downs', () => {
       }
       return fcmOk();
     });
-    const s = createSender(p.send, opts({ limits: { concurrency: 1 } }));
+    const s = createSender(p.send, opts({ limits: { concurrency: 1, project: [], device: [] } }));
     const first = s.send({ id: 0 });
     await vi.advanceTimersByTimeAsync(0);
     const queued = Array.from({ length: 20 }, (_, i) => s.send({ id: i + 1 }));
@@ -280,6 +285,26 @@ describe('createSender: cool-downs', () => {
     const cd = events.find((e) => e.type === 'cool-down');
     expect(cd).toBeDefined();
     expect(JSON.stringify(cd)).not.toContain(hot);
+  });
+
+  it('coolDownScope can narrow a quota verdict to the device', async () => {
+    const hot = fcmToken(5);
+    let once = true;
+    const p = provider((m) => {
+      if (m.token === hot && once) {
+        once = false;
+        return fcmError(429, 'QUOTA_EXCEEDED', { 'retry-after': '70' });
+      }
+      return fcmOk();
+    });
+    const s = createSender(p.send, opts({ coolDownScope: (v) => (v.code === 'QUOTA_EXCEEDED' ? 'device' : null) }));
+    const a = s.send({ id: 1, token: hot });
+    await vi.advanceTimersByTimeAsync(0);
+    const other = await s.send({ id: 2, token: fcmToken(6) });
+    expect(other.outcome).toBe('delivered');
+    expect(p.calls.at(-1)!.at).toBe(T0); // the project was not cooled down
+    await vi.advanceTimersByTimeAsync(70_000);
+    expect((await a).outcome).toBe('delivered');
   });
 });
 
@@ -369,18 +394,18 @@ describe('createSender: events and redaction', () => {
 
 describe('attempt(): one step for queue workers', () => {
   it('makes one attempt and returns the decision and the next state without waiting', async () => {
-    const p = provider((_m, n) => (n === 1 ? fcmError(429, 'RESOURCE_EXHAUSTED', { 'retry-after': '12' }) : fcmOk()));
+    const p = provider((_m, n) => (n === 1 ? fcmError(429, 'QUOTA_EXCEEDED', { 'retry-after': '75' }) : fcmOk()));
     const s = createSender(p.send, opts());
     const m = { id: 1 };
     const r1 = await s.attempt(m, { attempt: 0, startedAt: T0 });
-    expect(r1.decision).toMatchObject({ kind: 'retry', delayMs: 12_000 });
+    expect(r1.decision).toMatchObject({ kind: 'retry', delayMs: 75_000 });
     expect(r1.state).toMatchObject({ attempt: 1, startedAt: T0 });
     expect(p.calls).toHaveLength(1);
     // The project is cooling down: a second attempt now defers without a request.
     const early = await s.attempt(m, r1.state!);
     expect(early.decision.kind).toBe('retry');
     expect(p.calls).toHaveLength(1);
-    vi.setSystemTime(T0 + 12_000);
+    vi.setSystemTime(T0 + 75_000);
     const r2 = await s.attempt(m, r1.state!);
     expect(r2.decision).toMatchObject({ kind: 'stop', outcome: 'delivered' });
     expect(r2.state?.attempt).toBe(2);

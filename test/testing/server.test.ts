@@ -20,11 +20,28 @@ const aps = JSON.stringify({ aps: { alert: 'hello' } });
 
 describe('startFakeProvider', () => {
   it('listens on loopback ports and gives URLs for each protocol', () => {
-    expect(fake.url).toBe(`https://localhost:${fake.port}`);
+    expect(fake.url).toBe(`https://127.0.0.1:${fake.port}`);
     expect(fake.http1Url).toBe(`http://127.0.0.1:${fake.http1Port}`);
     expect(fake.h2cUrl).toBe(`http://127.0.0.1:${fake.h2cPort}`);
     expect(new Set([fake.port, fake.http1Port, fake.h2cPort]).size).toBe(3);
     expect(fake.ca).toMatch(/BEGIN CERTIFICATE/);
+  });
+
+  it('serves the certificate for localhost and ::1 too', async () => {
+    const v6 = await startFakeProvider({ host: '::1' });
+    expect(v6.url).toBe(`https://[::1]:${v6.port}`);
+    try {
+      for (const url of [`https://localhost:${fake.port}`, v6.url]) {
+        const s = h2Session(fake, url);
+        try {
+          expect([url, (await h2Request(s, FCM, fcmHeaders, fcmBody('x'))).status]).toEqual([url, 200]);
+        } finally {
+          s.close();
+        }
+      }
+    } finally {
+      await v6.close();
+    }
   });
 
   it('refuses a non-loopback host', async () => {
@@ -314,6 +331,28 @@ describe('generic vendor endpoint', () => {
     fake.setVendorResponse('xiaomi', undefined);
     fake.setVendorResponse('meizu', undefined);
     expect(fake.log.map((e) => e.token)).toEqual(['r1', 'p1']);
+  });
+
+  it('lists dead targets inside a success, each vendor its own way; reads form-encoded targets', async () => {
+    fake.markDead('r2');
+    const x = await h1Post(fake.http1Url, '/vendor/xiaomi/send', { 'content-type': 'application/x-www-form-urlencoded' }, 'registration_id=r1,r2&payload=hi');
+    expect([x.status, x.json.result, x.json.data.bad_regids]).toEqual([200, 'ok', 'r2']);
+    const v = await h1Post(fake.http1Url, '/vendor/vivo/send', {}, '{"regIds":["r1","r2"]}');
+    expect(v.json.invalidUsers).toEqual([{ status: 1, userid: 'r2' }]);
+    const m = await h1Post(fake.http1Url, '/vendor/meizu/send', {}, '{"pushIds":"r2"}');
+    expect(m.json.value).toEqual({ '110003': ['r2'] });
+    const h = await h1Post(fake.http1Url, '/vendor/honor/send', {}, '{"token":["r1","r2"]}');
+    expect(h.json.data.expireTokens).toEqual(['r2']);
+    expect(fake.log[0]).toMatchObject({ token: 'r1', code: 'bad_regids' });
+  });
+
+  it('scripts per-target failures with context target', async () => {
+    fake.script({ route: 'meizu', code: '110002', context: 'target', tokens: ['p9'] });
+    const m = await h1Post(fake.http1Url, '/vendor/meizu/send', {}, '{"pushIds":["p1","p9"]}');
+    expect([m.status, m.json.code, m.json.value]).toEqual([200, '200', { '110002': ['p9'] }]);
+    fake.script({ route: 'hms', code: 'illegal_tokens', context: 'target' });
+    const hms = await h1Post(fake.http1Url, '/v1/app/messages:send', { authorization: 'Bearer hms-good' }, '{"message":{"token":["a","b"]}}');
+    expect(JSON.parse(hms.json.msg).illegal_tokens).toEqual(['a', 'b']);
   });
 
   it('answers unknown paths with 404', async () => {

@@ -26,6 +26,8 @@ export const FCM_CODES: Readonly<Record<string, FcmCodeShape>> = Object.freeze({
     fcmError: true,
   },
   UNREGISTERED: { status: 404, rpc: 'NOT_FOUND', message: 'Requested entity was not found.', fcmError: true },
+  /** What firebase-admin 14 derives from UNREGISTERED for an `fid` target: the wire says UNREGISTERED. */
+  UNREGISTERED_FID: { status: 404, rpc: 'NOT_FOUND', message: 'Requested entity was not found.', fcmError: true },
   SENDER_ID_MISMATCH: { status: 403, rpc: 'PERMISSION_DENIED', message: 'SenderId mismatch', fcmError: true },
   QUOTA_EXCEEDED: {
     status: 429,
@@ -54,6 +56,9 @@ export const FCM_CODES: Readonly<Record<string, FcmCodeShape>> = Object.freeze({
   RESOURCE_EXHAUSTED: { status: 429, rpc: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).', fcmError: false },
 });
 
+/** Codes that travel under another name on the wire. */
+const WIRE_CODE: Record<string, string> = { APNS_AUTH_ERROR: 'THIRD_PARTY_AUTH_ERROR', UNREGISTERED_FID: 'UNREGISTERED' };
+
 export type FcmQuota = 'project' | 'device' | 'topic';
 
 const QUOTA_SUBJECT: Record<FcmQuota, string> = {
@@ -68,6 +73,8 @@ export interface FcmErrorOptions {
   quota?: FcmQuota;
   /** For INVALID_ARGUMENT: a BadRequest detail for a payload field instead of an FcmError (bad payload, not bad token). */
   field?: string;
+  /** With `field`: also send the FcmError detail (FCM's verbose form), not only the BadRequest. */
+  withFcmError?: boolean;
   project?: string;
 }
 
@@ -78,9 +85,10 @@ export function fcmErrorBody(code: string, options: FcmErrorOptions = {}): { sta
   let message = options.message ?? shape.message;
   if (options.field) {
     message = options.message ?? `Invalid value at '${options.field}'`;
+    if (options.withFcmError && shape.fcmError) details.push({ '@type': FCM_ERROR_TYPE, errorCode: WIRE_CODE[code] ?? code });
     details.push({ '@type': BAD_REQUEST_TYPE, fieldViolations: [{ field: options.field, description: message }] });
   } else if (shape.fcmError) {
-    details.push({ '@type': FCM_ERROR_TYPE, errorCode: code === 'APNS_AUTH_ERROR' ? 'THIRD_PARTY_AUTH_ERROR' : code });
+    details.push({ '@type': FCM_ERROR_TYPE, errorCode: WIRE_CODE[code] ?? code });
   }
   if (code === 'QUOTA_EXCEEDED' || (code === 'RESOURCE_EXHAUSTED' && options.quota)) {
     const quota = options.quota ?? 'project';

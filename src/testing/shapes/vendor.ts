@@ -62,3 +62,31 @@ export function vendorError(vendor: VendorId, code: string, message: string, sta
       return { status: status ?? 400, body: { error: { code, message, details: {} } } };
   }
 }
+
+/**
+ * A success that still lists failed targets, in the vendor's shape: Xiaomi `data.bad_regids` (comma
+ * string), vivo `invalidUsers[]`, Meizu `value{code: [ids]}`, Honor `data.failTokens` / `data.expireTokens`.
+ * `code` is the catalog's target-context code (for Meizu: the `value` key, default 110003 illegal pushId).
+ * Returns undefined for vendors that do not report per-target failures in a send reply.
+ */
+export function vendorTargetFailure(vendor: VendorId, code: string, tokens: readonly string[], n: number): { status: number; body: unknown } | undefined {
+  const ok = vendorSuccess(vendor, n);
+  const body = ok.body as Record<string, any>;
+  switch (vendor) {
+    case 'xiaomi':
+      body['data'] = { ...body['data'], bad_regids: tokens.join(',') };
+      return ok;
+    case 'vivo':
+      body['invalidUsers'] = tokens.map((userid) => ({ status: 1, userid }));
+      return ok;
+    case 'meizu':
+      body['value'] = { [/^\d+$/.test(code) ? code : '110003']: [...tokens] };
+      return ok;
+    case 'honor':
+      body['data'] = { ...body['data'], [code === 'failTokens' ? 'failTokens' : 'expireTokens']: [...tokens] };
+      if (code === 'failTokens') body['code'] = 80100000;
+      return ok;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Engine benchmarks, side by side in one run:
+ * - raw sends (undici Pool → loopback node:http server answering 200) vs the same sends through the
+ *   engine at the same concurrency: `engine.overheadRatio` = engine msgs/s ÷ raw msgs/s (goal ≥ 0.95);
+ * - admission through the project-level bottleneck limiter: `limiter.admissionPerSec` (goal ≥ 100,000);
+ * - heap bytes per tracked device with 1,000,000 distinct tokens: `limiter.bytesPerTarget` (goal ≤ 200).
+ * Run: `npm run bench -- --only engine` (needs --expose-gc, which `npm run bench` passes).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Pool } from 'undici';
+import { existsSync } from 'node:fs';
+
+type EngineModule = typeof import('../../src/engine/index.js');
+
+/** The built JS (`dist/`, what users run; `npm run bench` builds first), else the TypeScript sources. */
+async function loadEngine(): Promise<EngineModule> {
+  const built = new URL('../../dist/engine/index.js', import.meta.url);
+  const spec = existsSync(built) ? built.href : new URL('../../src/engine/index.ts', import.meta.url).href;
+  return (await import(spec)) as EngineModule;
+}
+const { Admission, createSender } = await loadEngine();
+
+export const name = 'engine';
+
+const CONCURRENCY = 64;
+const BODY = JSON.stringify({ message: { token: 'x'.repeat(152), notification: { title: 'Hi', body: 'There' } } });
+
+export function token(i: number): string {
+  return `${i.toString(36).padStart(11, 'c')}:APA91b${'Q'.repeat(120)}${i.toString(16).padStart(16, '0')}`;
+}
+
+async function startServer(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"name":"projects/demo/messages/0:1700000000000000%31bd1c9631bd1c96"}');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** Process CPU (user + system, µs) per message of the last run: less sensitive to a busy machine than wall time. */
+let lastCpuUsPerMsg = 0;
+
+async function rawRun(pool: Pool, n: number): Promise<number> {
+  let next = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) {
+        next++;
+        const res = await pool.request({ path: '/v1/projects/demo/messages:send', method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
+        await res.body.text();
+      }
+    }),
+  );
+  const rate = n / ((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  lastCpuUsPerMsg = (c.user + c.system) / n;
+  return rate;
+}
+
+async function engineRun(pool: Pool, n: number, offset: number): Promise<number> {
+  const sender = createSender(
+    async (_m: { token: string }) => {
+      const res = await pool.request({ path: '/v1/projects/demo/messages:send', method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
+      return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+    },
+    {
+      provider: 'fcm',
+      target: (m) => ({ project: 'demo', token: m.token }),
+      // The project quota is raised so the bench measures the engine, not FCM's 600k/min;
+      // the per-device windows are FCM's (from policies/fcm.json).
+      limits: { concurrency: CONCURRENCY, project: [{ count: 1e9, perMs: 60_000 }] },
+    },
+  );
+  const messages = Array.from({ length: n }, (_, i) => ({ token: token(offset + i) }));
+  let bad = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  // The same concurrency as the raw loop: CONCURRENCY messages outstanding, each completion starts the next.
+  await new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let outstanding = 0;
+    let done = 0;
+    const top = () => {
+      while (outstanding < CONCURRENCY && next < n) {
+        outstanding++;
+        sender.send(messages[next++]!).then((o) => {
+          if (o.outcome !== 'delivered') bad++;
+          outstanding--;
+          if (++done === n) resolve();
+          else top();
+        }, reject);
+      }
+    };
+    top();
+  });
+  const rate = n / ((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  lastCpuUsPerMsg = (c.user + c.system) / n;
+  await sender.close();
+  if (bad) throw new Error(`${bad} engine sends were not delivered`);
+  return rate;
+}
+
+async function admissionRate(total: number): Promise<number> {
+  const a = new Admission('bench', [{ count: 1e12, perMs: 60_000 }]);
+  const chunk = 2000;
+  const t0 = performance.now();
+  const all: Promise<void>[] = [];
+  // Messages arrive in bursts of `chunk` per turn of the event loop, as from a queue consumer.
+  for (let sent = 0; sent < total; sent += chunk) {
+    for (let i = 0; i < chunk; i++) all.push(a.admit('demo')!);
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(all);
+  const rate = total / ((performance.now() - t0) / 1000);
+  await a.close();
+  return rate;
+}
+
+/**
+ * Heap bytes per tracked device, measured in a fresh child process (node --expose-gc) so that nothing
+ * else in this run moves the heap: 1,000,000 distinct ~150-char tokens are created and held first (not
+ * counted), then the store tracks each of them once.
+ */
+async function bytesPerTarget(count: number): Promise<{ bytes: number; storeBytes: number }> {
+  const { execFileSync } = await import('node:child_process');
+  const script = new URL('./engine-memory.child.ts', import.meta.url).pathname;
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, String(count)], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as { bytes: number; storeBytes: number };
+}
+
+export async function run({ quick, log }: { quick: boolean; log: (line: string) => void }): Promise<Record<string, number | string>> {
+  const { server, url } = await startServer();
+  const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1 });
+  const n = quick ? 3000 : 20_000;
+  const rounds = quick ? 3 : 5;
+  try {
+    await rawRun(pool, quick ? 1000 : 3000); // warm-up: connections, JIT
+    await engineRun(pool, quick ? 1000 : 3000, 10_000_000);
+    const raw: number[] = [];
+    const eng: number[] = [];
+    const rawCpu: number[] = [];
+    const engCpu: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      raw.push(await rawRun(pool, n));
+      rawCpu.push(lastCpuUsPerMsg);
+      eng.push(await engineRun(pool, n, r * n));
+      engCpu.push(lastCpuUsPerMsg);
+      log(`  round ${r + 1}: raw ${Math.round(raw[r]!)} msgs/s, engine ${Math.round(eng[r]!)} msgs/s`);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const rawRate = median(raw);
+    const engRate = median(eng);
+    // Rounds alternate raw and engine; the ratio is the median of the per-round ratios (robust to load drift).
+    const ratio = median(eng.map((e, i) => e / raw[i]!));
+    const admission = await admissionRate(quick ? 300_000 : 1_000_000);
+    log(`  admission: ${Math.round(admission)} msgs/s`);
+    const mem = await bytesPerTarget(1_000_000);
+    log(`  1,000,000 devices: ${mem.bytes.toFixed(1)} heap bytes each (tables ${mem.storeBytes.toFixed(1)})`);
+    return {
+      'engine.rawPerSec': Math.round(rawRate),
+      'engine.enginePerSec': Math.round(engRate),
+      'engine.overheadRatio': Number(ratio.toFixed(3)),
+      'engine.concurrency': CONCURRENCY,
+      // CPU per message of the whole process (client, engine and the loopback server it hosts).
+      'engine.rawCpuUsPerMsg': Number(median(rawCpu).toFixed(1)),
+      'engine.engineCpuUsPerMsg': Number(median(engCpu).toFixed(1)),
+      'limiter.admissionPerSec': Math.round(admission),
+      'limiter.bytesPerTarget': Number(mem.bytes.toFixed(1)),
+    };
+  } finally {
+    await pool.close();
+    await new Promise((r) => server.close(r));
+  }
+}
