@@ -21,20 +21,3 @@ export {
   PruneHookError,
 } from './engine/index.js';
 export * from './classify/index.js';
-export {
-  createSender,
-  decide,
-  retryFloorMs,
-  backoffDelay,
-  backoffCeiling,
-  seededRandom,
-  resolveRetryOptions,
-  RETRY_DEFAULTS,
-  defaultDeadline,
-  defaultCollapsible,
-  MemoryDeviceCounterStore,
-  MemoryValveStore,
-  SendError,
-  PruneHookError,
-} from './engine/index.js';
-export * from './classify/index.js';
