@@ -154,7 +154,7 @@ export function createCampaign(opts: CampaignOptions): Campaign {
       token,
       title,
       body: `${title} (${id})`,
-      ...(rng.chance(0.7) ? { collapseKey: `campaign-${rng.int(1, 5)}` } : {}),
+      ...(rng.chance(0.9) ? { collapseKey: `campaign-${rng.int(1, 5)}` } : {}),
       ...extra,
     });
   };

@@ -266,9 +266,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   };
   const violations = [
     ...checkOneOutcomeEach(campaign.messages.map((m) => m.id), outcomes),
-    // Server log: a message is never retried before its Retry-After (exact). Client log: no attempt
-    // leaves for a cooled-down device or project after the client read the 429 (exact, no grace).
-    ...checkCoolDowns(log, { scopes: messageScope }),
+    // Server log: a message is never retried before a Retry-After the client received (exact; an answer
+    // lost to a reset never reached the engine). Client log: no attempt leaves for a cooled-down message,
+    // device or project after the client read the answer (exact, no grace).
+    ...checkCoolDowns(receivedOnly(log, attemptLog), { scopes: messageScope }),
     ...checkCoolDowns(attemptLog, { scopes: engineCoolDownScopes, inFlightMs: 0 }),
     ...checkRateLimits(log, limits),
   ];
@@ -307,6 +308,27 @@ export function engineCoolDownScopes(r: LoggedRequest): string[] {
 }
 
 /** Rate reports name their worst key: a device's token is shown redacted. */
+/**
+ * The server log with Retry-After kept only on answers the client read: an attempt of the same message
+ * that got the same status at or after the server wrote it (within 1 s).
+ */
+export function receivedOnly(log: readonly LoggedRequest[], attempts: readonly LoggedRequest[]): LoggedRequest[] {
+  const byMessage = new Map<string, LoggedRequest[]>();
+  for (const a of attempts) {
+    if (a.messageId === undefined || a.status === undefined) continue;
+    const list = byMessage.get(a.messageId) ?? [];
+    list.push(a);
+    byMessage.set(a.messageId, list);
+  }
+  return log.map((r) => {
+    if (r.retryAfterMs === undefined || r.messageId === undefined || r.answeredAt === undefined) return r;
+    const seen = (byMessage.get(r.messageId) ?? []).some((a) => a.status === r.status && a.answeredAt! >= r.answeredAt! && a.answeredAt! - r.answeredAt! < 1000);
+    if (seen) return r;
+    const { retryAfterMs: _lost, ...rest } = r;
+    return rest;
+  });
+}
+
 const messageScope = (r: LoggedRequest): string[] => (r.messageId ? [`message:${r.messageId}`] : []);
 
 function redactRate(r: RateReport, device: boolean): RateReport {

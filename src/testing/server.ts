@@ -368,7 +368,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
 
   const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
     stream.on('error', noop);
-    const session = stream.session as http2.ServerHttp2Session;
+    const session = stream.session as http2.ServerHttp2Session | undefined;
+    // The session can be gone already (destroyed by a reset fault) when a queued stream is delivered.
+    if (!session) return void stream.destroy();
     const conn = connOf(session, () => newConn(session, session.socket as unknown as Socket));
     const ex = h2Exchange(stream, session, conn);
     if (stream.id !== undefined && stream.id > conn.maxStreamId) conn.maxStreamId = stream.id;
