@@ -63,8 +63,10 @@ export interface CampaignOptions {
   maxAttempts?: number;
   /** Per-request fault kinds to use (default TRANSIENT_FAULTS). */
   kinds?: readonly MessageFault[];
-  /** How many times each connection fault (reset, GOAWAY) is injected. Default 1 per 5,000 messages (at least 1). */
+  /** How many times each connection fault (reset, GOAWAY) is injected per app. Default 1 per 20,000 messages (at least 1). */
   connectionFaults?: number;
+  /** Which connection faults (default both). */
+  connectionKinds?: readonly (typeof CONNECTION_FAULTS)[number][];
 }
 
 export interface Campaign {
@@ -128,7 +130,7 @@ export function createCampaign(opts: CampaignOptions): Campaign {
   const apps = DEFAULT_APPS.map((a) => ({ ...a }));
   const tokenFor = (p: DemoProvider) => (p === 'fcm' ? fcmToken(rng) : apnsToken(rng));
   const retryAfter = () => rng.int(raMin, raMax);
-  const connectionFaults = opts.connectionFaults ?? Math.max(1, Math.round(n / 5000));
+  const connectionFaults = opts.connectionFaults ?? Math.max(1, Math.round(n / 20_000));
 
   const messages: DemoMessage[] = [];
   const deadTokens = new Set<string>();
@@ -212,7 +214,7 @@ export function createCampaign(opts: CampaignOptions): Campaign {
     }
     // Connection faults: each kills (reset) or drains (GOAWAY) a connection with whatever is on it.
     if (app.project !== 'acme-news') {
-      for (const kind of CONNECTION_FAULTS) {
+      for (const kind of opts.connectionKinds ?? CONNECTION_FAULTS) {
         for (let k = 0; k < connectionFaults && left > 0; k++) {
           left--;
           const t = tokenFor(app.provider);

@@ -48,6 +48,10 @@ export const DEMO_LIMITS: DemoLimits = {
 /** Catalog retry floors are multiplied by this in the demo (FCM's 60 s after QUOTA_EXCEEDED → 2 s). */
 export const DEMO_TIME_SCALE = 1 / 30;
 
+/** Connection faults in the demo: GOAWAY. Resets are in the chaos suite; in the demo they currently
+ * stall the senders' pools for their timeout (/work/plan/demo-findings.md item 7). */
+export const DEMO_CONNECTION_FAULTS = ['goaway'] as const;
+
 export interface DemoOptions {
   messages: number;
   faultRate: number;
@@ -63,10 +67,13 @@ export interface DemoOptions {
   /** Abort an attempt that has no answer after this long, ms (a watchdog over the senders' own
    * timeouts; see /work/plan/demo-findings.md item 6). Default 5000; 0 = none. */
   attemptTimeoutMs?: number;
+  /** The senders' per-request timeout, ms. Default 2000 (loopback answers in microseconds). */
+  senderTimeoutMs?: number;
   /** Per-request fault kinds to inject (default TRANSIENT_FAULTS). */
   kinds?: CampaignOptions['kinds'];
   /** Connection faults (reset, GOAWAY) of each kind (default 1 per 5,000 messages). */
   connectionFaults?: number;
+  connectionKinds?: CampaignOptions['connectionKinds'];
 }
 
 export interface DemoOutcome {
@@ -130,7 +137,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const retryAfterS = opts.retryAfterS ?? [1, 2];
   const limits = opts.limits ?? DEMO_LIMITS;
   const maxAttempts = 5;
-  const campaign = createCampaign({ messages: opts.messages, faultRate: opts.faultRate, seed: opts.seed, retryAfterS, maxAttempts, ...(opts.kinds ? { kinds: opts.kinds } : {}), ...(opts.connectionFaults !== undefined ? { connectionFaults: opts.connectionFaults } : {}) });
+  const campaign = createCampaign({ messages: opts.messages, faultRate: opts.faultRate, seed: opts.seed, retryAfterS, maxAttempts, ...(opts.kinds ? { kinds: opts.kinds } : {}), ...(opts.connectionFaults !== undefined ? { connectionFaults: opts.connectionFaults } : {}), connectionKinds: opts.connectionKinds ?? DEMO_CONNECTION_FAULTS });
 
   const fcmAccessToken = `demo-${randomBytes(16).toString('hex')}`;
   const apnsKey = generateApnsKey('DEMOKEY001', 'DEMOTEAM01');
@@ -163,14 +170,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   for (const t of campaign.deadTokens) fake.markDead(t);
 
   const tls = { ca: fake.ca };
+  const timeoutMs = opts.senderTimeoutMs ?? 2000;
   const fcmSenders = new Map<string, FcmSender>();
   const apnsSenders = new Map<string, ApnsSender>();
   for (const app of campaign.apps) {
     if (app.provider === 'fcm') {
-      fcmSenders.set(app.project, fcmSender({ projectId: app.project, credential: { getAccessToken: () => ({ access_token: fcmAccessToken, expires_in: 3600 }) }, url: fake.url, tls }));
+      fcmSenders.set(app.project, fcmSender({ projectId: app.project, credential: { getAccessToken: () => ({ access_token: fcmAccessToken, expires_in: 3600 }) }, url: fake.url, tls, timeoutMs }));
     } else {
       const key = app.credential === 'wrong' ? revokedKey : apnsKey;
-      apnsSenders.set(app.project, apnsSender({ key: key.privateKey, keyId: key.keyId, teamId: key.teamId, environment: 'production', topic: app.project, url: fake.url, tls }));
+      apnsSenders.set(app.project, apnsSender({ key: key.privateKey, keyId: key.keyId, teamId: key.teamId, environment: 'production', topic: app.project, url: fake.url, tls, timeoutMs }));
     }
   }
 
