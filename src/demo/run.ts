@@ -132,12 +132,28 @@ export function toApns(m: DemoMessage): ApnsNotification {
   };
 }
 
+/** The campaign `runDemo(opts)` sends (the same options give the same messages and tokens). */
+export function demoCampaign(opts: DemoOptions): Campaign {
+  return createCampaign({
+    messages: opts.messages,
+    faultRate: opts.faultRate,
+    seed: opts.seed,
+    retryAfterS: opts.retryAfterS ?? [1, 2],
+    maxAttempts: DEMO_MAX_ATTEMPTS,
+    ...(opts.kinds ? { kinds: opts.kinds } : {}),
+    ...(opts.connectionFaults !== undefined ? { connectionFaults: opts.connectionFaults } : {}),
+    connectionKinds: opts.connectionKinds ?? DEMO_CONNECTION_FAULTS,
+  });
+}
+
+const DEMO_MAX_ATTEMPTS = 5;
+
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const retryAfterS = opts.retryAfterS ?? [1, 2];
   const limits = opts.limits ?? DEMO_LIMITS;
-  const maxAttempts = 5;
-  const campaign = createCampaign({ messages: opts.messages, faultRate: opts.faultRate, seed: opts.seed, retryAfterS, maxAttempts, ...(opts.kinds ? { kinds: opts.kinds } : {}), ...(opts.connectionFaults !== undefined ? { connectionFaults: opts.connectionFaults } : {}), connectionKinds: opts.connectionKinds ?? DEMO_CONNECTION_FAULTS });
+  const maxAttempts = DEMO_MAX_ATTEMPTS;
+  const campaign = demoCampaign(opts);
 
   const fcmAccessToken = `demo-${randomBytes(16).toString('hex')}`;
   const apnsKey = generateApnsKey('DEMOKEY001', 'DEMOTEAM01');
