@@ -23,6 +23,9 @@ export interface SdkInfo {
   nativeHttpResponse: boolean;
   /** 13.3 to 13.x: session failures reject with `FirebaseMessagingSessionError` + `pendingBatchResponse`. */
   sessionErrorRejects: boolean;
+  /** 12.3 to 13.2: an HTTP/2 session failure during `sendEach` throws inside a listener and crashes the
+   * process (firebase-admin-node #2789). */
+  sessionFailureCrashes: boolean;
   /** The private retry configs, when found where expected (else `undefined`). */
   retryClients?: RetryClient[];
   /** The private request handler, when found where expected. */
@@ -99,6 +102,7 @@ export function inspectSdk(messaging: object, version = findSdkVersion(messaging
     major,
     nativeHttpResponse: major !== undefined && major >= 14,
     sessionErrorRejects: major === 13 && minor >= 3,
+    sessionFailureCrashes: (major === 12 && minor >= 3) || (major === 13 && minor < 3),
   };
   const handler = (messaging as { messagingRequestHandler?: unknown }).messagingRequestHandler as RequestHandlerLike | undefined;
   if (major === undefined || !TESTED_MAJORS.includes(major)) {

@@ -1,5 +1,6 @@
 import type { App, FirebaseError } from 'firebase-admin/app';
 import type { BatchResponse, Message, Messaging, MessagingTopicManagementResponse, MulticastMessage, SendResponse } from 'firebase-admin/messaging';
+import { classify } from '../classify/index.js';
 import { createSender } from '../engine/sender.js';
 import { defaultCollapsible, defaultDeadline } from '../engine/message-fields.js';
 import type { EngineEvent, Sender, SenderOptions } from '../engine/types.js';
@@ -9,6 +10,7 @@ import { createCoalescer } from './coalesce.js';
 import { errorForOutcome, PushbackMessagingError } from './errors.js';
 import { polyfillHttpResponse } from './http-response.js';
 import { applyInnerRetry, type InnerRetryPlan, type SdkRetryMode } from './inner-retry.js';
+import { refineRefusedStreams } from './refused.js';
 import { inspectSdk, type SdkInfo } from './sdk.js';
 import { sendEachSafe } from './send-each.js';
 
@@ -54,6 +56,10 @@ export interface WrapMessagingOptions
   onFatal?: (outcome: Outcome<Message>) => unknown;
   /** Override the version detected from the instance (e.g. when firebase-admin is bundled). */
   sdkVersion?: string;
+  /** Transport of `sendEach*`: `auto` (default) switches to firebase-admin's legacy HTTP/1.1 transport on
+   * 12.3 to 13.2, where an HTTP/2 session failure crashes the process, and leaves HTTP/2 elsewhere;
+   * `http1` always switches; `http2` never does. */
+  transport?: 'auto' | 'http1' | 'http2';
 }
 
 export interface WrappedMessaging extends MessagingLike {
@@ -66,8 +72,8 @@ export interface WrappedMessaging extends MessagingLike {
   readonly app: App;
   /** The wrapped firebase-admin instance. */
   readonly messaging: Messaging;
-  /** What was detected and what was done about the SDK's own retries. */
-  readonly sdk: SdkInfo & { retries: Omit<InnerRetryPlan, 'restore'> };
+  /** What was detected, what was done about the SDK's own retries, and the transport of `sendEach*`. */
+  readonly sdk: SdkInfo & { retries: Omit<InnerRetryPlan, 'restore'>; transport: 'http1' | 'http2' };
   /** The engine behind the wrapper (reset the circuit, release the quarantine, flush). */
   readonly sender: Sender<Envelope>;
   /** Same as firebase-admin's (deprecated there): HTTP/1.1 for `sendEach*`. */
@@ -102,6 +108,10 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
   const budget = options.retry?.maxAttempts ?? 5;
   const plan = applyInnerRetry(info, options.sdkRetries ?? 'auto', budget);
   const removePolyfill = options.polyfillHttpResponse === false ? () => {} : polyfillHttpResponse(info);
+  const transport = options.transport ?? 'auto';
+  const legacy = transport === 'http1' || (transport === 'auto' && info.sessionFailureCrashes);
+  if (legacy) messaging.enableLegacyHttpTransport();
+  let transportNow: 'http1' | 'http2' = legacy || (messaging as unknown as { useLegacyTransport?: boolean }).useLegacyTransport === true ? 'http1' : 'http2';
   const project = options.projectId ?? messaging.app?.options?.projectId ?? 'firebase';
   const credential = options.credentialId ?? `firebase-admin:${project}`;
   const batchSize = Math.max(1, Math.min(FCM_MAX_BATCH_SIZE, options.batchSize ?? FCM_MAX_BATCH_SIZE));
@@ -162,7 +172,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
   if (options.circuit !== undefined) engineOptions.circuit = options.circuit;
   if (options.onDropToken) engineOptions.onDropToken = options.onDropToken;
   if (options.onPruneSuspended) engineOptions.onPruneSuspended = options.onPruneSuspended;
-  if (options.classify) engineOptions.classify = options.classify;
+  engineOptions.classify = refineRefusedStreams(options.classify ?? classify);
   if (options.now) engineOptions.now = options.now;
   if (options.random) engineOptions.random = options.random;
   const onFix = options.onFixRequest;
@@ -219,7 +229,9 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
   return {
     app: messaging.app,
     messaging,
-    sdk: { ...info, retries },
+    get sdk() {
+      return { ...info, retries, transport: transportNow };
+    },
     sender,
     async send(message: Message, dryRun?: boolean): Promise<string> {
       const env: Envelope = { route: 'send', message, dryRun: dryRun === true };
@@ -238,6 +250,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     unsubscribeFromTopic: (tokens, topic) => topicCall('unsubscribe', tokens, topic),
     enableLegacyHttpTransport() {
       messaging.enableLegacyHttpTransport();
+      transportNow = 'http1';
     },
     async close() {
       coalescer.flushAll();

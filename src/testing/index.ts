@@ -21,3 +21,4 @@ export {
   type VendorId,
 } from './shapes/index.js';
 export { startFakeProviderInWorker, type WorkerFakeOptions, type WorkerFakeProvider, type WorkerFaultRule } from './worker.js';
+export { redirectHttp2, FCM_HTTP2_HOSTS, type Http2Redirect, type Http2RedirectOptions } from './http2-redirect.js';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inspectSdk, TESTED_MAJORS } from '../../src/firebase-admin/sdk.js';
 import { createTestApp, SDK_MAJOR, SDK_VERSION } from '../helpers/firebase-admin.js';
@@ -33,6 +34,18 @@ describe('inspectSdk (the guard for the private fields pushback touches)', () =>
     expect(typeof info.handler?.invokeRequestHandler).toBe('function');
     expect(typeof info.handler?.buildSendResponse).toBe('function');
     expect(typeof info.handler?.buildSendResponseFromError).toBe('function');
+  });
+
+  // The CI compatibility run (.ci/compat-firebase-admin.sh) sets these: a run that silently used the
+  // wrong firebase-admin copy or the wrong Node binary fails here.
+  it('runs with the firebase-admin and Node the run asked for', () => {
+    // Without the variables: the major of the repository's devDependency, and a Node that meets `engines`.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string> };
+    const major = process.env.PUSHBACK_EXPECT_FIREBASE_ADMIN_MAJOR ?? /\d+/.exec(pkg.devDependencies['firebase-admin'] ?? '')?.[0];
+    expect(String(SDK_MAJOR)).toBe(major);
+    const nodeMajor = Number(process.versions.node.split('.')[0]);
+    if (process.env.PUSHBACK_EXPECT_NODE_MAJOR) expect(nodeMajor).toBe(Number(process.env.PUSHBACK_EXPECT_NODE_MAJOR));
+    else expect(nodeMajor).toBeGreaterThanOrEqual(20);
   });
 
   it('refuses an untested major and a moved layout', () => {

@@ -16,19 +16,42 @@ export const BAD_PAYLOAD_BODY = {
   },
 };
 
+/** FCM's answer to a token that is not a valid registration token (FcmError only, no field violation). */
+export const BAD_TOKEN_BODY = {
+  error: {
+    code: 400,
+    message: 'The registration token is not a valid FCM registration token',
+    status: 'INVALID_ARGUMENT',
+    details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: 'INVALID_ARGUMENT' }],
+  },
+};
+
 export interface FakeFcm {
   fake: FakeProvider;
   /** HTTP/2 sessions firebase-admin opened (one per `sendEach` call). */
   sessions(): number;
+  /** The redirect to the fake server (restore it to point firebase-admin elsewhere, then reinstall). */
+  redirect: { restore(): void; reinstall(): void };
   close(): Promise<void>;
 }
 
 export async function startFakeFcm(options: FakeProviderOptions = {}): Promise<FakeFcm> {
   const fake = await startFakeProvider(options);
-  const redirect = redirectHttp2({ target: fake.url, connectOptions: { ca: fake.ca } });
+  const install = () => redirectHttp2({ target: fake.url, connectOptions: { ca: fake.ca } });
+  let redirect = install();
+  let earlier = 0;
   return {
     fake,
-    sessions: () => redirect.sessions,
+    sessions: () => earlier + redirect.sessions,
+    redirect: {
+      restore: () => {
+        earlier += redirect.sessions;
+        redirect.restore();
+      },
+      reinstall: () => {
+        redirect = install();
+      },
+    },
     async close() {
       redirect.restore();
       await fake.close();

@@ -14,7 +14,9 @@ export type H2Reply = { status: number; headers?: Record<string, string>; body?:
 export async function startH2c(handler: (req: H2Request, index: number) => H2Reply | Promise<H2Reply>) {
   const requests: H2Request[] = [];
   const server = http2.createServer();
+  server.on('session', (session) => session.on('error', () => {}));
   server.on('stream', (stream, headers) => {
+    stream.on('error', () => {});
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', async () => {

@@ -85,7 +85,7 @@ describe('H2SessionPool', () => {
   });
 
   it('close() lets in-flight requests finish, then refuses new ones without sending', async () => {
-    const p = pool();
+    const p = pool({ connections: 1 });
     await p.request(fcm('warm'));
     fake.script({ route: 'fcm', token: 'slow', latencyMs: 50 });
     const inflight = p.request(fcm('slow'));
@@ -107,5 +107,17 @@ describe('H2SessionPool', () => {
     const sessions = new Set(fake.requests({ route: 'fcm', status: 200 }).map((e) => e.session));
     expect(sessions.size).toBe(2);
     expect(fake.requests({ route: 'fcm', status: 200 })).toHaveLength(11);
+  });
+});
+
+describe('H2SessionPool close()', () => {
+  it('still times out a hung request, so close() ends', async () => {
+    const p = pool({ timeoutMs: 100, connections: 1 });
+    await p.request(fcm('warm'));
+    fake.script({ route: 'fcm', token: 'hung', transport: 'hang' });
+    const hung = p.request(fcm('hung')).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 10));
+    await p.close();
+    expect(await hung).toMatchObject({ code: 'ETIMEDOUT', requestSent: true });
   });
 });
