@@ -84,12 +84,24 @@ describe('README', () => {
 
   for (const example of examples) {
     it(`runs: ${example}`, async () => {
-      const { stdout, stderr } = await run('/bin/sh', ['-c', example], {
-        cwd: ROOT,
-        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-        maxBuffer: 16 * 2 ** 20,
-        timeout: 120_000,
-      });
+      let stdout: string;
+      let stderr: string;
+      try {
+        ({ stdout, stderr } = await run('/bin/sh', ['-c', example], {
+          cwd: ROOT,
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+          maxBuffer: 16 * 2 ** 20,
+          timeout: 120_000,
+        }));
+      } catch (err) {
+        // `pushback demo` exits 1 when it ran to the end and reports a violated invariant (the README's
+        // "Known gaps" names the one the current engine shows). Anything else (a crash, exit 2 for bad
+        // flags, a timeout) fails the example.
+        const e = err as { code?: number; stdout?: string; stderr?: string };
+        const out = `${e.stdout ?? ''}${e.stderr ?? ''}`;
+        if (!(example.startsWith('pushback demo') && e.code === 1 && /invariants|"violations"/.test(out))) throw err;
+        ({ stdout, stderr } = { stdout: e.stdout ?? '', stderr: e.stderr ?? '' });
+      }
       expect(stdout + stderr).not.toMatch(/unknown command|Usage: pushback <command>/);
     }, 130_000);
   }
