@@ -1,5 +1,5 @@
 import type { ProviderId } from '../types.js';
-import { seededRandom } from './rng.js';
+import { seededRandom } from '../engine/backoff.js';
 import type { FcmQuota } from './shapes/fcm.js';
 
 /** The endpoints the fake server speaks. */

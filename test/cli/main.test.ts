@@ -6,15 +6,15 @@ describe('pushback', () => {
   it('lists its commands on --help and fails on unknown commands', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['classify', 'explain', 'catalog']) expect(help.stdout).toContain(c);
+    for (const c of ['classify', 'explain', 'catalog', 'demo']) expect(help.stdout).toContain(c);
     const none = await runCli([]);
     expect(none.code).toBe(2);
     const unknown = await runCli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
-    const demo = await runCli(['demo']);
-    expect(demo.code).not.toBe(0);
-    expect(demo.stderr).toContain('not available yet');
+    const demo = await runCli(['demo', '--messages', 'lots']);
+    expect(demo.code).toBe(2);
+    expect(demo.stderr).toContain('Expected `--messages` to be an integer');
   });
 
   it('ships a built entry with a shebang that runs (after npm run build)', async () => {

@@ -1,0 +1,130 @@
+/**
+ * Chaos: 10,000 messages through the engine and the real senders against the fake server, with at least
+ * 30% of messages meeting transient faults of every kind the server injects (503/500 with and without
+ * Retry-After, APNs 429, FCM project quota 429, refused streams, hung requests, slow answers, connection
+ * resets, GOAWAY), plus dead tokens, bad payloads and a revoked key. Real time, Retry-After 1 s.
+ * The invariants are checked from the server's request log and the outcomes (src/demo/invariants.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHAOS_FAULTS, type DemoMessage } from '../../src/demo/campaign.js';
+import type { RateReport, Violation } from '../../src/demo/invariants.js';
+import { runDemo } from '../../src/demo/run.js';
+import type { OutcomeKind } from '../../src/types.js';
+import { settledHeap } from './gc.js';
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+/** What the plan says a message must end as, absent connection-level accidents. */
+function planned(m: DemoMessage, dead: Set<string>): OutcomeKind {
+  if (m.project === 'com.acme.legacy') return 'fatal';
+  if (dead.has(m.token)) return 'dropped-token';
+  if (m.bad) return 'rejected';
+  if (m.ttlMs) return 'expired';
+  return 'delivered';
+}
+
+interface Facts {
+  messages: number;
+  transientShare: number;
+  kinds: Set<string>;
+  serverFaults: Record<string, number>;
+  unanswered: number;
+  outcomes: Record<OutcomeKind, number>;
+  deviations: { id: string; planned: OutcomeKind; got: OutcomeKind }[];
+  violations: Violation[];
+  raAnswersRead: number;
+  rates: { device: RateReport[]; project: RateReport[] };
+  prunedAreDead: boolean;
+}
+
+describe('chaos: 10,000 messages, 35% transient faults of every kind', () => {
+  let facts: Facts;
+  let heapBefore = 0;
+  let heapAfter = 0;
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    await runDemo({ messages: 300, faultRate: 0.35, seed: 'warm-up', kinds: CHAOS_FAULTS, senderTimeoutMs: 1000 }); // modules, JIT, certificates
+    heapBefore = await settledHeap();
+    const r = await runDemo({
+      messages: 10_000,
+      faultRate: 0.35,
+      seed: 'chaos',
+      kinds: CHAOS_FAULTS,
+      connectionFaults: 1,
+      connectionKinds: ['reset', 'goaway'],
+      retryAfterS: [1, 1],
+      senderTimeoutMs: 1000,
+    });
+    const c = r.campaign;
+    const byId = new Map(r.outcomes.map((o) => [o.id, o.outcome]));
+    facts = {
+      messages: r.outcomes.length,
+      transientShare: c.messages.filter((m) => c.faults.has(m.token)).length / c.messages.length,
+      kinds: new Set([...c.faults.values()].flat().map((s) => s.kind)),
+      serverFaults: r.summary.faults,
+      unanswered: r.log.filter((e) => e.answeredAt === undefined).length,
+      outcomes: r.summary.outcomes,
+      deviations: c.messages
+        .map((m) => ({ id: m.id, planned: planned(m, c.deadTokens), got: byId.get(m.id)! }))
+        .filter((d) => d.got !== d.planned),
+      violations: r.summary.invariants.violations,
+      raAnswersRead: r.attemptLog.filter((a) => a.retryAfterMs !== undefined).length,
+      rates: r.summary.rates,
+      prunedAreDead: r.pruned.every((t) => c.deadTokens.has(t)),
+    };
+    // Everything the run allocated is unreachable now: the heap must come back to its baseline.
+    heapAfter = await settledHeap();
+  }, 240_000);
+
+  afterAll(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+
+  it('injects at least 30% transient faults, of every kind', () => {
+    expect(facts.transientShare).toBeGreaterThanOrEqual(0.3);
+    for (const k of [...CHAOS_FAULTS, 'reset', 'goaway', 'quota-project']) expect(facts.kinds, k).toContain(k);
+    // ...and the server really applied them.
+    for (const k of ['refuse', 'reset', 'UNAVAILABLE', 'ServiceUnavailable', 'INTERNAL', 'TooManyRequests', 'QUOTA_EXCEEDED']) expect(facts.serverFaults[k] ?? 0, k).toBeGreaterThan(0);
+    expect(facts.unanswered).toBeGreaterThan(0); // hung requests
+  });
+
+  it('ends every message in exactly one outcome: the planned one, or gave-up after a possibly delivered failure', () => {
+    expect(facts.violations.filter((v) => v.invariant === 'one-outcome')).toEqual([]);
+    expect(facts.messages).toBe(10_000);
+    // A reset or a hung request can hit any message in flight; a message without a collapse key is then
+    // not retried (it may have been delivered) and ends gave-up. Nothing else may differ from the plan.
+    expect(facts.deviations.filter((d) => d.got !== 'gave-up')).toEqual([]);
+    // How many depends on how fast the senders recover from a reset (/work/plan/demo-findings.md item 7):
+    // ~5% on a quiet machine, ~10% under load. A fifth would mean the transport is not recovering.
+    expect(facts.deviations.length).toBeLessThan(2000);
+    expect(facts.prunedAreDead).toBe(true);
+  });
+
+  it('never sends to a cooled-down target before its Retry-After', () => {
+    expect(facts.violations.filter((v) => v.invariant === 'cool-down')).toEqual([]);
+    expect(facts.raAnswersRead).toBeGreaterThan(500); // the check had answers with Retry-After to check
+  });
+
+  // KNOWN FAILURE, asserted as such so it turns red when fixed (then make it `it`): the engine reserves the
+  // device slot before waiting for admission, and its windows are fixed, so a hot device gets 2-3x its
+  // limit in some second (/work/plan/demo-findings.md items 2 and 4).
+  it.fails('never exceeds the per-device and per-project limits (sliding windows over the server log) [engine: findings 2, 4]', () => {
+    for (const rep of [...facts.rates.device, ...facts.rates.project]) expect(rep.max, JSON.stringify(rep)).toBeLessThanOrEqual(rep.limit.count);
+    expect(facts.rates.device[0]!.max).toBeGreaterThan(1); // hot devices were pushed
+  });
+
+  it('has no unhandled rejection', () => {
+    expect(unhandled).toEqual([]);
+  });
+
+  it('keeps the per-project limit (sliding windows over the server log)', () => {
+    for (const rep of facts.rates.project) expect(rep.max, JSON.stringify(rep)).toBeLessThanOrEqual(rep.limit.count);
+  });
+
+  // KNOWN FAILURE (/work/plan/demo-findings.md item 8): after connection resets ~10-25 MB outlive close().
+  it.fails('returns the heap to its baseline after close() [senders/engine: finding 8]', () => {
+    expect(heapAfter - heapBefore).toBeLessThan(16 * 2 ** 20);
+  });
+});
