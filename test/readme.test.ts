@@ -58,10 +58,8 @@ describe('README', () => {
   it('npm start with a small campaign: the JSON summary on the last line of stdout', async () => {
     const [cmd, ...args] = pkg.scripts.start!.split(' ');
     expect(cmd).toBe('node');
-    const { stdout } = await run(process.execPath, [...args, '--messages', '500', '--json'], { cwd: ROOT, maxBuffer: 16 * 2 ** 20 }).catch((e: { stdout: string; code: number }) => {
-      // Exit code 1 means an invariant was violated: the summary still prints, and the test below says which.
-      return e;
-    });
+    // Exit code 1 would mean an invariant was violated (the run rejects then).
+    const { stdout } = await run(process.execPath, [...args, '--messages', '500', '--json'], { cwd: ROOT, maxBuffer: 16 * 2 ** 20 });
     const last = stdout.trim().split('\n').at(-1)!;
     const summary = JSON.parse(last) as { outcomes: Record<string, number>; messages: number; invariants: { ok: boolean; violations: unknown[] } };
     expect(Object.keys(summary.outcomes).sort()).toEqual([...OUTCOMES].sort());
@@ -70,9 +68,7 @@ describe('README', () => {
   }, 120_000);
 
   let violations: unknown[] = ['not run'];
-  // KNOWN FAILURE, asserted as such so it turns red when fixed: the engine's per-device limiting lets a hot
-  // device exceed its limit (/work/plan/demo-findings.md items 2 and 4), which the demo reports.
-  it.fails('the demo reports no violated invariant [engine: findings 2, 4]', () => {
+  it('the demo reports no violated invariant', () => {
     expect(violations).toEqual([]);
   });
 

@@ -19,6 +19,9 @@ const MAX_BATCH = 10_000;
 /** Most sub-windows per window (reservoir plan). */
 const MAX_SUB_WINDOWS = 20;
 
+/** Shortest sub-window on Redis (each heartbeat there is a script call per key and process). */
+const REDIS_MIN_REFRESH_MS = 40;
+
 /** Windows with at most this many permits are spaced (one message per job) rather than batched. */
 const SPACING_MAX_COUNT = 32;
 
@@ -49,7 +52,7 @@ export type WindowPlan =
  * **Strict over any sliding window.** A reservoir refreshed every `perMs` is a fixed window: a provider
  * counting a sliding window would see up to 2× the count across a refresh. Instead each window of
  * `count` per `perMs` is cut into k sub-windows (reservoir refreshed every ⌈perMs/k⌉ to
- * ⌊count/(k+2)⌋ permits; k ≤ 20 chosen to keep the most throughput). A permit must leave soon after
+ * ⌊count/(k+2)⌋ permits; k ≤ 20 chosen to keep the most throughput; on Redis sub-windows are at least 40 ms). A permit must leave soon after
  * its job started (its origin): the sender takes its concurrency slot *before* admission, so it sends at
  * once, and leased permits expire `staleMs` (half a sub-window, ≤ 500 ms) after their origin (`fresh()`).
  * Assuming bottleneck starts a job within `staleMs` of taking its permits (locally a few ms; one Redis round
@@ -65,7 +68,9 @@ export type WindowPlan =
 export class Admission {
   private readonly groups: Bottleneck.Group[];
   private readonly maxWeight: number;
-  private pending = new Map<string, Batch>();
+  private readonly pending = new Map<string, Batch>();
+  /** Keys whose round of bottleneck jobs has not finished yet. */
+  private readonly running = new Map<string, Promise<void>>();
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private readonly leases = new Map<string, Lease>();
   private readonly maxLease: number;
@@ -81,8 +86,8 @@ export class Admission {
     // A sub-window is at least 2 × staleMs long (k ≤ 20 and staleMs ≤ perMs/40).
     const grace = Math.max(1, Math.min(1000, ...windows.map((w) => Math.floor(w.perMs / 20))));
     this.staleMs = Math.max(0, Math.floor(grace / 2));
-    this.plans = windows.map((w) => planWindow(w, grace));
     const onRedis = bottleneckOptions.datastore === 'redis' || bottleneckOptions.datastore === 'ioredis';
+    this.plans = windows.map((w) => planWindow(w, grace, onRedis ? REDIS_MIN_REFRESH_MS : 0));
     this.groups = this.plans.map(
       (p, i) =>
         new Bottleneck.Group({
@@ -94,10 +99,11 @@ export class Admission {
                 reservoirRefreshAmount: p.reservoir,
                 reservoirRefreshInterval: p.refreshMs,
                 // bottleneck refreshes on its heartbeat (250 ms by default): beat often enough that a
-                // refresh comes at most 1/8 of a sub-window late.
-                // On Redis every heartbeat is a script call per limiter, and bottleneck's scripts refresh
-                // the reservoir lazily on every call anyway: there the beat only paces wake-ups, so 50 ms at least.
-                heartbeatInterval: Math.min(250, Math.max(onRedis ? 50 : 5, Math.ceil(p.refreshMs / 8))),
+                // refresh comes at most 1/8 of a sub-window late (locally), 1/4 on Redis, where every beat
+                // is a script call per limiter (sub-windows there are >= REDIS_MIN_REFRESH_MS, so at most
+                // one call per 10 ms per key and process). Jobs waiting for a refresh start on a beat, so a
+                // beat as long as the sub-window would lose up to half the rate.
+                heartbeatInterval: Math.min(250, onRedis ? Math.max(10, Math.ceil(p.refreshMs / 4)) : Math.max(5, Math.ceil(p.refreshMs / 8))),
               }
             : { minTime: p.minTimeMs }),
           id: `pushback-${name}-${i}`,
@@ -172,12 +178,23 @@ export class Admission {
 
   private flush(): void {
     this.scheduled = undefined;
-    const batches = this.pending;
-    this.pending = new Map();
-    for (const batch of batches.values()) {
+    for (const [key, batch] of this.pending) {
+      // One round of jobs per key at a time: messages that arrive while a key's jobs wait in bottleneck
+      // (a Redis round trip, a reservoir refresh) gather into the next round instead of becoming one job
+      // each (senders take a concurrency slot before admission, so arrivals trickle in one per response).
+      if (this.running.has(key)) continue;
+      this.pending.delete(key);
+      const jobs: Promise<void>[] = [];
       for (let i = 0; i < batch.waiters.length; i += this.maxWeight) {
-        void this.run(batch.key, batch.waiters.slice(i, i + this.maxWeight));
+        jobs.push(this.run(batch.key, batch.waiters.slice(i, i + this.maxWeight)));
       }
+      this.running.set(
+        key,
+        Promise.all(jobs).then(() => {
+          this.running.delete(key);
+          if (this.pending.has(key)) this.scheduled ??= setImmediate(() => this.flush());
+        }),
+      );
     }
   }
 
@@ -215,10 +232,9 @@ export class Admission {
 
   /** Admits what is queued for this turn, then disconnects the limiters. */
   async close(): Promise<void> {
-    if (this.scheduled) {
-      clearImmediate(this.scheduled);
-      this.flush();
-    }
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.running.clear(); // what waits behind a running round is handed to bottleneck now
+    this.flush();
     for (const g of this.groups) {
       for (const l of g.limiters()) await l.limiter.disconnect(false);
       await g.disconnect(false);
@@ -239,14 +255,14 @@ function settle(w: Waiter, origin: number): void {
 }
 
 /** How one window is enforced (see `Admission`): the sub-window count that keeps the most throughput. */
-export function planWindow(w: RateWindow, grace: number): WindowPlan {
+export function planWindow(w: RateWindow, grace: number, minRefreshMs = 0): WindowPlan {
   const { count, perMs } = w;
   if (count <= SPACING_MAX_COUNT) {
     const span = perMs + 2 * grace;
     return { kind: 'spacing', count, perMs, minTimeMs: count === 1 ? span + 1 : Math.ceil(span / (count - 1)) };
   }
   let best = 1;
-  for (let k = 2; k <= MAX_SUB_WINDOWS; k++) {
+  for (let k = 2; k <= MAX_SUB_WINDOWS && Math.ceil(perMs / k) >= minRefreshMs; k++) {
     if (k * Math.floor(count / (k + 2)) > best * Math.floor(count / (best + 2))) best = k;
   }
   return { kind: 'reservoir', count, perMs, subWindows: best, reservoir: Math.floor(count / (best + 2)), refreshMs: Math.ceil(perMs / best) };

@@ -6,6 +6,8 @@ export interface ClosedReport {
   runs: number;
   delayed: number;
   rateLimited: number;
+  /** Calls of BullMQ's worker.rateLimit (queue-wide pauses). */
+  queueRateLimits: number;
   lostRuns: number;
   /** With `trace`: [sentAt, token] per request. */
   sends?: [number, string][];

@@ -45,7 +45,7 @@ const engine = workerSender({
       }
     : {}),
 });
-const counters = { runs: 0, delayed: 0, rateLimited: 0, lostRuns: 0 };
+const counters = { runs: 0, delayed: 0, rateLimited: 0, queueRateLimits: 0, lostRuns: 0 };
 const w = await createPushbackWorker<TestMessage>(config.queue, {
   connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
   redis,
@@ -66,6 +66,12 @@ const w = await createPushbackWorker<TestMessage>(config.queue, {
     stalledInterval: config.stalledIntervalMs ?? 30_000,
   },
 });
+// Count the queue-wide pauses (BullMQ's worker.rateLimit) the processor asks for.
+const rateLimit = w.worker.rateLimit.bind(w.worker);
+w.worker.rateLimit = (ms: number) => {
+  counters.queueRateLimits++;
+  return rateLimit(ms);
+};
 w.worker.on('error', (err) => send({ type: 'error', message: String(err?.message ?? err) }));
 await w.worker.waitUntilReady();
 send({ type: 'ready', pid: process.pid });
