@@ -19,6 +19,8 @@ export interface LoggedRequest {
   messageId?: string;
   /** HTTP status sent; absent for resets, GOAWAY, refused streams and hung requests. */
   status?: number;
+  /** The server refused the stream unprocessed (REFUSED_STREAM, above a GOAWAY's last stream): no provider counts it. */
+  refused?: boolean;
   /** Retry-After the server sent with this answer, ms. */
   retryAfterMs?: number;
 }
@@ -138,6 +140,7 @@ export interface RateReport {
 export function maxRate(log: readonly LoggedRequest[], keyOf: (r: LoggedRequest) => string | undefined, limit: RateLimit, toleranceMs = 0): RateReport {
   const byKey = new Map<string, number[]>();
   for (const r of log) {
+    if (r.refused) continue;
     const k = keyOf(r);
     if (k === undefined) continue;
     let list = byKey.get(k);

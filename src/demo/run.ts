@@ -15,7 +15,7 @@ import { createSender } from '../engine/index.js';
 import type { EngineEvent, Sender, SenderOptions } from '../engine/types.js';
 import { fcmSender, TransportError, type FcmMessage, type FcmSender } from '../fcm/index.js';
 import { redactToken } from '../redact.js';
-import { generateApnsKey, startFakeProvider, type FakeProvider, type FaultRule, type LogEntry } from '../testing/index.js';
+import { generateApnsKey, startFakeProviderInWorker, type FaultRule, type LogEntry, type WorkerFaultRule } from '../testing/index.js';
 import type { Outcome, SendContext } from '../types.js';
 import { createCampaign, type Campaign, type CampaignOptions, type DemoMessage, type FaultStep } from './campaign.js';
 import {
@@ -38,6 +38,9 @@ export interface DemoLimits {
   device: RateLimit[];
   project: RateLimit[];
 }
+
+/** How much arrival delays may vary on this shared machine (see `limits.arrivalJitterMs`). */
+export const DEMO_ARRIVAL_JITTER_MS = 250;
 
 /** Demo-scaled limits (the published ones are per minute and per hour; see the summary's note). */
 export const DEMO_LIMITS: DemoLimits = {
@@ -106,7 +109,7 @@ const FAULT_OF: Record<FaultStep['kind'], (p: DemoMessage['provider']) => Omit<F
   // GOAWAY on every open connection (in-flight streams are still answered; streams the server has not
   // seen are refused and re-sent by the senders). The per-request `transport: 'goaway'` fault is not
   // used: on Node 20.20 it corrupts the server's heap (see /work/plan/demo-findings.md, item 1).
-  goaway: () => ({}),
+  goaway: (p) => ({ goawayAll: p === 'apns' ? { debug: { reason: 'Shutdown' } } : true }),
   'refused-stream': () => ({ transport: 'refuse' }),
   hang: () => ({ transport: 'hang' }),
   latency: () => ({ latencyMs: 50 }),
@@ -121,6 +124,13 @@ export function toFcm(m: DemoMessage): FcmMessage {
     android: { ...(m.collapseKey ? { collapse_key: m.collapseKey } : {}), ...(m.ttlMs ? { ttl: `${m.ttlMs / 1000}s` } : {}) },
   };
 }
+
+/** A device token outside any campaign, for warming an app's connections. */
+function warmUpToken(provider: DemoMessage['provider'], i: number): string {
+  return provider === 'apns' ? `${'0'.repeat(56)}${i.toString(16).padStart(8, '0')}` : `warm-up-${i}`;
+}
+
+function ignore(): void {}
 
 /** The APNs notification for a demo message (a bad one is over the 4 KB payload limit: rejected before sending). */
 export function toApns(m: DemoMessage): ApnsNotification {
@@ -158,32 +168,30 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const fcmAccessToken = `demo-${randomBytes(16).toString('hex')}`;
   const apnsKey = generateApnsKey('DEMOKEY001', 'DEMOTEAM01');
   const revokedKey = generateApnsKey('REVOKED001', 'DEMOTEAM01');
-  const fake = await startFakeProvider({
+  // The provider runs in a worker thread, as a real one runs elsewhere: its clock sees requests when they
+  // arrive, not when this process's busy event loop gets to them (which would bunch arrivals together).
+  const fake = await startFakeProviderInWorker({
     fcmAccessTokens: [fcmAccessToken],
     apnsKeys: [{ keyId: apnsKey.keyId, teamId: apnsKey.teamId, publicKey: apnsKey.publicKey }],
     logLimit: 10_000_000,
   });
 
-  // Scripted faults; `where` runs exactly when a rule is consumed, so it records the Retry-After sent.
-  const retryAfterOfRequest = new Map<number, number>();
+  // Scripted faults (the server records each Retry-After it sends in its log).
   const providerOf = new Map(campaign.messages.map((m) => [m.token, m.provider]));
+  const rules: WorkerFaultRule[] = [];
   for (const [token, steps] of campaign.faults) {
     const provider = providerOf.get(token)!;
     for (const step of steps) {
-      fake.script({
+      rules.push({
         route: provider,
         token,
         ...FAULT_OF[step.kind](provider),
         ...(step.retryAfterS !== undefined ? { retryAfter: step.retryAfterS } : {}),
-        where: (req) => {
-          if (step.retryAfterS !== undefined) retryAfterOfRequest.set(req.n, step.retryAfterS * 1000);
-          if (step.kind === 'goaway') setImmediate(() => fake.goawayAll(provider === 'apns' ? { debug: { reason: 'Shutdown' } } : {}));
-          return true;
-        },
       });
     }
   }
-  for (const t of campaign.deadTokens) fake.markDead(t);
+  await fake.script(rules);
+  await Promise.all([...campaign.deadTokens].map((t) => fake.markDead(t)));
 
   const tls = { ca: fake.ca };
   const timeoutMs = opts.senderTimeoutMs ?? 2000;
@@ -221,7 +229,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     // Demo time scale: FCM asks for at least 10 s between retries; the demo waits what the server says.
     retry: { maxAttempts, initialDelayMs: 100, maxDelayMs: 2000, minDelayMs: 0, defaultRetryAfterMs: 60_000 * DEMO_TIME_SCALE },
     classify: (input) => classify(input, { catalog: demoCatalog }),
-    limits: { device: limits.device, project: limits.project, concurrency: opts.concurrency ?? 200 },
+    // Client and provider share this machine's two cores: a request can reach the provider up to ~200 ms
+    // later than another sent just after it, so the windows leave that much room (the default is 100 ms).
+    limits: { device: limits.device, project: limits.project, concurrency: opts.concurrency ?? 200, arrivalJitterMs: DEMO_ARRIVAL_JITTER_MS },
     onDropToken: (batch) => {
       for (const e of batch) pruned.push(e.token);
     },
@@ -265,6 +275,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     { provider: 'apns', ...common<DemoMessage>((m) => apnsSenders.get(m.project)!.target(toApns(m))) },
   );
 
+  // Connections are opened before the campaign, as a long-running sender has them: one request per app to
+  // a device outside the campaign. (A cold pool holds a burst until its first connection is up, so the
+  // burst reaches the provider up to a TLS handshake later than the engine counted it.)
+  await Promise.all(
+    campaign.apps.map((app, i) => {
+      const token = warmUpToken(app.provider, i);
+      if (app.provider === 'fcm') return fcmSenders.get(app.project)!.send({ token, data: { warmUp: '1' } }).catch(ignore);
+      if (app.credential === 'wrong') return undefined;
+      return apnsSenders.get(app.project)!.send({ token, topic: app.project, payload: { aps: { 'content-available': 1 } } }).catch(ignore);
+    }),
+  );
+
   const byProvider = (p: DemoMessage['provider']) => campaign.messages.filter((m) => m.provider === p);
   let results: Outcome<DemoMessage>[];
   try {
@@ -278,8 +300,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // closing its connections.
   const closingSenders = Promise.allSettled([...fcmSenders.values(), ...apnsSenders.values()].map((s) => s.close()));
   await Promise.race([closingSenders, delay(2000)]);
-  const stats = fake.stats();
-  const log = normalizeLog(fake.log, campaign, retryAfterOfRequest);
+  const stats = await fake.stats();
+  const log = normalizeLog(await fake.log(), campaign);
   await fake.close();
   await Promise.race([closingSenders, delay(2000)]);
 
@@ -363,7 +385,7 @@ function redactRate(r: RateReport, device: boolean): RateReport {
 }
 
 /** The fake server's log in the checkers' shape; message ids are known for tokens that got one message. */
-export function normalizeLog(entries: readonly LogEntry[], campaign: Campaign, retryAfterOfRequest: ReadonlyMap<number, number>): LoggedRequest[] {
+export function normalizeLog(entries: readonly LogEntry[], campaign: Campaign): LoggedRequest[] {
   const perToken = new Map<string, string | null>();
   for (const m of campaign.messages) perToken.set(m.token, perToken.has(m.token) ? null : m.id);
   return entries.map((e) => {
@@ -375,8 +397,9 @@ export function normalizeLog(entries: readonly LogEntry[], campaign: Campaign, r
       if (id) r.messageId = id;
     }
     if (e.status) r.status = e.status;
-    const ra = retryAfterOfRequest.get(e.n);
-    if (ra !== undefined) r.retryAfterMs = ra;
+    if (e.fault === 'refuse' || e.fault === 'refused-by-goaway' || e.fault === 'goaway') r.refused = true;
+    const ra = e.retryAfter === undefined ? NaN : Number(e.retryAfter);
+    if (Number.isFinite(ra)) r.retryAfterMs = ra * 1000;
     return r;
   });
 }

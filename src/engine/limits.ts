@@ -16,15 +16,18 @@ export interface Limits {
 }
 
 export const DEFAULT_CONCURRENCY = 100;
+export const DEFAULT_ARRIVAL_JITTER_MS = 100;
 
 /** Caller windows over the provider's published quotas (`defaults.limits` in `policies/<provider>.json`). */
 export function createLimits(provider: ProviderId, options: LimitOptions | false | undefined): Limits {
   const o: LimitOptions = options === false ? {} : options ?? {};
   const published = options === false ? {} : catalog().policies.get(provider)?.defaults?.limits ?? {};
+  const jitter = o.arrivalJitterMs ?? DEFAULT_ARRIVAL_JITTER_MS;
+  if (!(jitter >= 0) || !Number.isFinite(jitter)) throw new RangeError(`arrivalJitterMs must be a finite number >= 0, got ${jitter}`);
   const windows = (own: RateWindow[] | undefined, def: RateWindow[] | undefined): RateWindow[] =>
     (own ?? def ?? []).map((w) => {
       if (!(w.count >= 1) || !(w.perMs >= 1)) throw new RangeError(`limit windows need count >= 1 and perMs >= 1, got ${JSON.stringify(w)}`);
-      return { count: w.count, perMs: w.perMs };
+      return { count: w.count, perMs: w.perMs + jitter };
     });
   const bottleneck = o.bottleneck ?? {};
   const project = new Admission(`${provider}-project`, options === false ? [] : windows(o.project, published.project), bottleneck);

@@ -68,6 +68,12 @@ export interface LimitOptions {
   topic?: { count: number; perMs: number }[];
   /** Max concurrent in-flight sends. Default 100. */
   concurrency?: number;
+  /**
+   * How much the delay between a request leaving the engine and reaching the provider may vary (event
+   * loop, TLS, network), ms. Every window is enforced over `perMs + arrivalJitterMs`, so the provider's
+   * own count over any `perMs` holds while arrival delays differ by up to this much. Default 100.
+   */
+  arrivalJitterMs?: number;
   /** Extra bottleneck options merged into every limiter (e.g. `{ datastore: 'ioredis', clientOptions }`). */
   bottleneck?: Record<string, unknown>;
   /** Store for per-device counters; in memory by default, Redis in `pushback/bullmq`. */

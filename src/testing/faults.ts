@@ -48,6 +48,11 @@ export interface Fault {
    */
   transport?: 'reset' | 'goaway' | 'refuse' | 'hang';
   goaway?: GoawayOptions;
+  /**
+   * Answer this request as usual (or with the fault's code), then, in the next turn, send GOAWAY on every
+   * open HTTP/2 connection (like `goawayAll()`; works from a worker thread, where `where` cannot).
+   */
+  goawayAll?: true | Omit<GoawayOptions, 'lastStreamId'>;
   /** APNs 410 timestamp (ms). */
   timestamp?: number;
   /** FCM QUOTA_EXCEEDED: which quota the QuotaFailure detail names. */

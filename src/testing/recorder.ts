@@ -22,6 +22,8 @@ export interface LogEntry {
   fault?: string;
   /** When the answer was written (server clock). */
   doneAt?: number;
+  /** The `Retry-After` header of the answer, as sent. */
+  retryAfter?: string;
 }
 
 export interface LogFilter {
@@ -96,10 +98,11 @@ export class Recorder {
     else this.logDropped++;
   }
 
-  answered(entry: LogEntry, status: number, code: string | undefined, now: number): void {
+  answered(entry: LogEntry, status: number, code: string | undefined, now: number, retryAfter?: string): void {
     this.inFlight--;
     entry.status = status;
     entry.doneAt = now;
+    if (retryAfter !== undefined) entry.retryAfter = retryAfter;
     if (code !== undefined) {
       entry.code = code;
       inc(this.byCode, code);

@@ -169,7 +169,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       recorder.dropped();
       return;
     }
-    recorder.answered(p.entry, a.status, a.code, now());
+    const ra = a.headers?.['retry-after'];
+    recorder.answered(p.entry, a.status, a.code, now(), typeof ra === 'string' ? ra : undefined);
     p.ex.respond(a.status, a.headers, a.body);
     if ((coldStart || throttleOnError) && p.entry.route === 'apns') apnsAfter(p.ex.conn, a.status);
   };
@@ -252,6 +253,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     if (p.ex.done) return;
     const info = incoming.info;
     if (f?.transport && applyTransport(p, f, info.route)) return;
+    if (f?.goawayAll) {
+      const o = f.goawayAll === true ? {} : f.goawayAll;
+      setImmediate(() => fake.goawayAll(o));
+    }
     if (f && (f.code !== undefined || f.status !== undefined || f.body !== undefined)) return respondFault(p, f, info);
     let a: Answer;
     switch (info.route) {
