@@ -58,9 +58,10 @@ export interface RedisLimitsOptions {
   connection: Bottleneck.IORedisConnection;
   /** Kept for the limiter's keys after its last use, ms; bottleneck's Group `timeout`. Default 5 minutes. */
   idleMs?: number;
-  /** How often each limiter polls Redis, ms (bottleneck's `heartbeatInterval`, default there 5000). A
-   * limiter waiting for its reservoir to refill only notices the refill on a heartbeat or on another
-   * client's activity, so this bounds the admission latency after a window turns. Default 250. */
+  /** How often each limiter polls Redis, ms (bottleneck's `heartbeatInterval`). A limiter waiting for its
+   * reservoir to refill only notices the refill on a heartbeat or on another client's activity, so this
+   * bounds the admission latency after a sub-window turns. Default: chosen by the engine per window, a
+   * quarter of a sub-window (10 to 250 ms); set it only to trade latency for fewer Redis calls. */
   heartbeatMs?: number;
 }
 
@@ -75,6 +76,6 @@ export function redisLimits(options: RedisLimitsOptions): Record<string, unknown
     connection: options.connection,
     clearDatastore: false,
     timeout: options.idleMs ?? 300_000,
-    heartbeatInterval: options.heartbeatMs ?? 250,
+    ...(options.heartbeatMs !== undefined ? { heartbeatInterval: options.heartbeatMs } : {}),
   };
 }

@@ -130,6 +130,8 @@ export interface RateReport {
   /** The key that saw it (redact before printing). */
   key?: string;
   limit: RateLimit;
+  /** When `max` counts requests as they left the client: the most the provider saw arrive (informational). */
+  arrived?: number;
 }
 
 /**

@@ -57,7 +57,10 @@ export function formatSummary(s: DemoSummary): string {
   rows.push(['requests at the server', int(s.requests)]);
   rows.push(['faults injected', Object.entries(s.faults).map(([k, v]) => `${k} ${int(v)}`).join(', ') || 'none']);
   rows.push(['time to outcome p50 / p99', `${ms(s.timeToOutcomeMs.p50)} / ${ms(s.timeToOutcomeMs.p99)}`]);
-  for (const r of s.rates.device) rows.push([`max per-device rate / ${per(r.limit)}`, `${int(r.max)} (limit ${int(r.limit.count)})`]);
+  for (const r of s.rates.device) {
+    const seen = r.arrived !== undefined ? ` sent, ${int(r.arrived)} arrived` : '';
+    rows.push([`max per-device rate / ${per(r.limit)}`, `${int(r.max)}${seen} (limit ${int(r.limit.count)})`]);
+  }
   for (const r of s.rates.project) rows.push([`max per-project rate / ${per(r.limit)}`, `${int(r.max)} (limit ${int(r.limit.count)})`]);
   rows.push(['tokens pruned (hook)', int(s.pruned)]);
   if (s.quarantined > 0) rows.push(['tokens quarantined (valve)', int(s.quarantined)]);

@@ -108,7 +108,7 @@ export function workerSender(o: WorkerSenderOptions): {
       // No more requests in flight than connections: a request past the engine's checks leaves at once.
       concurrency: o.concurrency ?? connections,
       // bottleneck keys are per project id: tests use unique project names.
-      bottleneck: redisLimits({ connection, heartbeatMs: 50 }),
+      bottleneck: redisLimits({ connection }),
       deviceStore: new RedisDeviceCounterStore({ redis: o.redis, prefix: o.prefix }),
     },
     prune: {

@@ -47,33 +47,37 @@ describe('chaos: 10,000 messages, 35% transient faults of every kind', () => {
     process.on('unhandledRejection', onUnhandled);
     await runDemo({ messages: 300, faultRate: 0.35, seed: 'warm-up', kinds: CHAOS_FAULTS, senderTimeoutMs: 1000 }); // modules, JIT, certificates
     heapBefore = await settledHeap();
-    const r = await runDemo({
-      messages: 10_000,
-      faultRate: 0.35,
-      seed: 'chaos',
-      kinds: CHAOS_FAULTS,
-      connectionFaults: 1,
-      connectionKinds: ['reset', 'goaway'],
-      retryAfterS: [1, 1],
-      senderTimeoutMs: 1000,
-    });
-    const c = r.campaign;
-    const byId = new Map(r.outcomes.map((o) => [o.id, o.outcome]));
-    facts = {
-      messages: r.outcomes.length,
-      transientShare: c.messages.filter((m) => c.faults.has(m.token)).length / c.messages.length,
-      kinds: new Set([...c.faults.values()].flat().map((s) => s.kind)),
-      serverFaults: r.summary.faults,
-      unanswered: r.log.filter((e) => e.answeredAt === undefined).length,
-      outcomes: r.summary.outcomes,
-      deviations: c.messages
-        .map((m) => ({ id: m.id, planned: planned(m, c.deadTokens), got: byId.get(m.id)! }))
-        .filter((d) => d.got !== d.planned),
-      violations: r.summary.invariants.violations,
-      raAnswersRead: r.attemptLog.filter((a) => a.retryAfterMs !== undefined).length,
-      rates: r.summary.rates,
-      prunedAreDead: r.pruned.every((t) => c.deadTokens.has(t)),
+    // The run's result stays inside `chaos()`: only the facts drawn from it outlive it.
+    const chaos = async (): Promise<Facts> => {
+      const r = await runDemo({
+        messages: 10_000,
+        faultRate: 0.35,
+        seed: 'chaos',
+        kinds: CHAOS_FAULTS,
+        connectionFaults: 1,
+        connectionKinds: ['reset', 'goaway'],
+        retryAfterS: [1, 1],
+        senderTimeoutMs: 1000,
+      });
+      const c = r.campaign;
+      const byId = new Map(r.outcomes.map((o) => [o.id, o.outcome]));
+      return {
+        messages: r.outcomes.length,
+        transientShare: c.messages.filter((m) => c.faults.has(m.token)).length / c.messages.length,
+        kinds: new Set([...c.faults.values()].flat().map((s) => s.kind)),
+        serverFaults: r.summary.faults,
+        unanswered: r.log.filter((e) => e.answeredAt === undefined).length,
+        outcomes: r.summary.outcomes,
+        deviations: c.messages
+          .map((m) => ({ id: m.id, planned: planned(m, c.deadTokens), got: byId.get(m.id)! }))
+          .filter((d) => d.got !== d.planned),
+        violations: r.summary.invariants.violations,
+        raAnswersRead: r.attemptLog.filter((a) => a.retryAfterMs !== undefined).length,
+        rates: r.summary.rates,
+        prunedAreDead: r.pruned.every((t) => c.deadTokens.has(t)),
+      };
     };
+    facts = await chaos();
     // Everything the run allocated is unreachable now: the heap must come back to its baseline.
     heapAfter = await settledHeap();
   }, 240_000);
@@ -107,7 +111,9 @@ describe('chaos: 10,000 messages, 35% transient faults of every kind', () => {
     expect(facts.raAnswersRead).toBeGreaterThan(500); // the check had answers with Retry-After to check
   });
 
-  it('never exceeds the per-device and per-project limits (sliding windows over the server log)', () => {
+  // Device limits: over the times requests left the engine (exact; arrivals at the server shift with this
+  // loaded machine's scheduling, reported as `arrived`). Project limits: over the server log as well.
+  it('never exceeds the per-device limits as sent, nor the per-project limits at the server (sliding windows)', () => {
     for (const rep of [...facts.rates.device, ...facts.rates.project]) expect(rep.max, JSON.stringify(rep)).toBeLessThanOrEqual(rep.limit.count);
     expect(facts.rates.device[0]!.max).toBeGreaterThan(1); // hot devices were pushed
   });
@@ -120,8 +126,8 @@ describe('chaos: 10,000 messages, 35% transient faults of every kind', () => {
     for (const rep of facts.rates.project) expect(rep.max, JSON.stringify(rep)).toBeLessThanOrEqual(rep.limit.count);
   });
 
-  // KNOWN FAILURE (/work/plan/demo-findings.md item 8): after connection resets ~10-25 MB outlive close().
-  it.fails('returns the heap to its baseline after close() [senders/engine: finding 8]', () => {
-    expect(heapAfter - heapBefore).toBeLessThan(16 * 2 ** 20);
+  it('returns the heap to its baseline after close()', () => {
+    console.log(`chaos heap: ${((heapAfter - heapBefore) / 2 ** 20).toFixed(1)} MiB above the baseline after close()`);
+    expect(heapAfter - heapBefore).toBeLessThan(8 * 2 ** 20);
   });
 });

@@ -28,6 +28,8 @@ describe('formatSummary', () => {
     expect(text).toContain('19,000');
     expect(text).toMatch(/max per-device rate \/ 1 s +5 \(limit 5\)/);
     expect(text).toMatch(/max per-project rate \/ 1 s +3,999 \(limit 4,000\)/);
+    const both = formatSummary({ ...summary, rates: { ...summary.rates, device: [{ max: 5, arrived: 6, limit: { count: 5, perMs: 1000 } }] } });
+    expect(both).toMatch(/max per-device rate \/ 1 s +5 sent, 6 arrived \(limit 5\)/);
     expect(text).toContain('Retry-After is 1-2 s');
     expect(text).toContain('scaled by 1/30');
     expect(text).toMatch(/p50 \/ p99 +12 ms \/ 2,500 ms/);
