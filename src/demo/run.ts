@@ -51,8 +51,7 @@ export const DEMO_LIMITS: DemoLimits = {
 /** Catalog retry floors are multiplied by this in the demo (FCM's 60 s after QUOTA_EXCEEDED → 2 s). */
 export const DEMO_TIME_SCALE = 1 / 30;
 
-/** Connection faults in the demo: GOAWAY. Resets are in the chaos suite; in the demo they currently
- * stall the senders' pools for their timeout (/work/plan/demo-findings.md item 7). */
+/** Connection faults in the demo: GOAWAY (resets are in the chaos suite and `test/scripts/chaos.ts`). */
 export const DEMO_CONNECTION_FAULTS = ['goaway'] as const;
 
 export interface DemoOptions {
@@ -68,7 +67,7 @@ export interface DemoOptions {
   onEvent?: (event: EngineEvent) => void;
   progress?: Progress;
   /** Abort an attempt that has no answer after this long, ms (a watchdog over the senders' own
-   * timeouts; see /work/plan/demo-findings.md item 6). Default 5000; 0 = none. */
+   * timeouts, so a stuck connection can never hang the demo). Default 5000; 0 = none. */
   attemptTimeoutMs?: number;
   /** The senders' per-request timeout, ms. Default 2000 (loopback answers in microseconds). */
   senderTimeoutMs?: number;
@@ -108,7 +107,8 @@ const FAULT_OF: Record<FaultStep['kind'], (p: DemoMessage['provider']) => Omit<F
   reset: () => ({ transport: 'reset' }),
   // GOAWAY on every open connection (in-flight streams are still answered; streams the server has not
   // seen are refused and re-sent by the senders). The per-request `transport: 'goaway'` fault is not
-  // used: on Node 20.20 it corrupts the server's heap (see /work/plan/demo-findings.md, item 1).
+  // used under load: on Node 20.20, GOAWAY and RST_STREAM on the same stream in one tick corrupted the
+  // server's heap (the fake server now defers the refusal; see src/testing/server.ts `outsideReceive`).
   goaway: (p) => ({ goawayAll: p === 'apns' ? { debug: { reason: 'Shutdown' } } : true }),
   'refused-stream': () => ({ transport: 'refuse' }),
   hang: () => ({ transport: 'hang' }),

@@ -100,7 +100,7 @@ describe('chaos: 10,000 messages, 35% transient faults of every kind', () => {
     // A reset or a hung request can hit any message in flight; a message without a collapse key is then
     // not retried (it may have been delivered) and ends gave-up. Nothing else may differ from the plan.
     expect(facts.deviations.filter((d) => d.got !== 'gave-up')).toEqual([]);
-    // How many depends on how fast the senders recover from a reset (/work/plan/demo-findings.md item 7):
+    // How many depends on how fast the senders recover from a reset:
     // ~5% on a quiet machine, ~10% under load. A fifth would mean the transport is not recovering.
     expect(facts.deviations.length).toBeLessThan(2000);
     expect(facts.prunedAreDead).toBe(true);
