@@ -504,7 +504,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       for (const socket of sockets) socket.destroy();
       plain.closeAllConnections();
       await closed;
-      // Listening handles finish closing on the next loop turn; resolve after that so nothing is left.
+      // Listening handles finish closing in the loop's close-callbacks phase, which comes after the check
+      // phase of the turn 'close' was emitted in: resolve from the next turn's check phase, so nothing is left.
+      await new Promise((resolve) => setImmediate(resolve));
       await new Promise((resolve) => setImmediate(resolve));
     },
   };
