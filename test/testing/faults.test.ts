@@ -279,6 +279,37 @@ describe('transport faults', () => {
     }
   });
 
+  it('a rule with goawayAll answers its request, then sends GOAWAY on every session (no predicate needed)', async () => {
+    fake.script({ route: 'fcm', token: 'trigger', goawayAll: { debug: { reason: 'Shutdown' } } });
+    const a = h2Session(fake);
+    const b = h2Session(fake);
+    try {
+      await h2Request(b, FCM, fcmHeaders, fcmBody('warm'));
+      const goaways = [a, b].map((s) => new Promise<Buffer | undefined>((resolve) => s.once('goaway', (_code, _last, debug) => resolve(debug))));
+      expect((await h2Request(a, FCM, fcmHeaders, fcmBody('trigger'))).status).toBe(200);
+      const debugs = await Promise.all(goaways);
+      expect(debugs.map((d) => JSON.parse(String(d)))).toEqual([{ reason: 'Shutdown' }, { reason: 'Shutdown' }]);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('logs the Retry-After each answer carried, as sent', async () => {
+    fake.script([
+      { route: 'fcm', token: 'ra', code: 'UNAVAILABLE', retryAfter: 7 },
+      { route: 'fcm', token: 'date', code: 'UNAVAILABLE', retryAfter: new Date(Date.UTC(2030, 0, 1)) },
+    ]);
+    const client = undiciClient(fake);
+    try {
+      for (const t of ['ra', 'date', 'plain']) await undiciPost(client, FCM, fcmHeaders, fcmBody(t));
+      const byToken = Object.fromEntries(fake.requests({ route: 'fcm' }).map((e) => [e.token, e.retryAfter]));
+      expect(byToken).toEqual({ ra: '7', date: 'Tue, 01 Jan 2030 00:00:00 GMT', plain: undefined });
+    } finally {
+      await client.close();
+    }
+  });
+
   it('random faults by rate hit about the expected share of real requests', async () => {
     fake.setFaults({ seed: 3, faults: [{ rate: 0.25, route: 'fcm', code: 'UNAVAILABLE' }] });
     const client = undiciClient(fake);
