@@ -123,8 +123,9 @@ describe('chaos: 10,000 messages, 35% transient faults of every kind', () => {
     for (const rep of facts.rates.project) expect(rep.max, JSON.stringify(rep)).toBeLessThanOrEqual(rep.limit.count);
   });
 
-  // KNOWN FAILURE (/work/plan/demo-findings.md item 8): after connection resets ~10-25 MB outlive close().
-  it.fails('returns the heap to its baseline after close() [senders/engine: finding 8]', () => {
+  // Was finding 8 (/work/plan/demo-findings.md): requests stuck on sessions Node kept open after a reset
+  // outlived close(); the senders' pool now fails them (src/transport/socket-gone.ts).
+  it('returns the heap to its baseline after close()', () => {
     expect(heapAfter - heapBefore).toBeLessThan(16 * 2 ** 20);
   });
 });
