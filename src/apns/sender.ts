@@ -93,7 +93,8 @@ export function apnsSender(options: ApnsSenderOptions): ApnsSender {
     }
     req.headers.authorization = authHeader;
     const res = await transport.request(req, ctx?.signal);
-    const parsed = parseApnsBody(res.body);
+    // A body cut short is not JSON: keep its start as text, and the status decides.
+    const parsed: ReturnType<typeof parseApnsBody> = res.truncated ? { body: res.body } : parseApnsBody(res.body);
     if (res.status === 403 && parsed.reason === 'ExpiredProviderToken') {
       expiredGeneration = tok.generation;
       tokens.expired(tok.generation);
@@ -101,6 +102,7 @@ export function apnsSender(options: ApnsSenderOptions): ApnsSender {
     const out: ApnsResponse = { provider: 'apns', status: res.status, headers: res.headers, body: parsed.body, apnsId: res.headers['apns-id'] ?? req.apnsId };
     if (parsed.reason !== undefined) out.reason = parsed.reason;
     if (parsed.timestamp !== undefined && res.status === 410) out.timestamp = parsed.timestamp;
+    if (res.truncated) out.bodyTruncated = true;
     return out;
   }
 

@@ -94,4 +94,6 @@ export interface ApnsResponse {
   timestamp?: number;
   /** Rejected before sending (payload too large, bad header value): no request was made. */
   local?: boolean;
+  /** The body was longer than the transport reads (64 KiB): `body` is its start, as text, unparsed. */
+  bodyTruncated?: true;
 }

@@ -68,8 +68,10 @@ export function fcmSender(options: FcmSenderOptions): FcmSender {
       unauthorizedGeneration = tok.generation;
       tokens.invalidate(tok.generation);
     }
-    const parsed = parseBody(res.body, res.headers['content-type']);
+    // A body cut short is not JSON: keep its start as text, and the status decides.
+    const parsed = res.truncated ? res.body : parseBody(res.body, res.headers['content-type']);
     const out: FcmResponse = { provider: 'fcm', status: res.status, headers: res.headers, body: parsed };
+    if (res.truncated) out.bodyTruncated = true;
     const name = (parsed as { name?: unknown } | null)?.name;
     if (res.status >= 200 && res.status < 300 && typeof name === 'string') out.messageId = name;
     return out;

@@ -55,4 +55,6 @@ export interface FcmResponse {
   body: unknown;
   /** `projects/<id>/messages/<id>` on success. */
   messageId?: string;
+  /** The body was longer than the transport reads (64 KiB): `body` is its start, as text, unparsed. */
+  bodyTruncated?: true;
 }

@@ -125,21 +125,41 @@ interface LiveRule {
   rule: FaultRule;
   left: number;
   skip: number;
+  /** Order of scripting: rules are consulted in this order. */
+  seq: number;
 }
 
 /** Scripted and random faults, consulted once per request. */
 export class FaultBook {
-  private rules: LiveRule[] = [];
+  /**
+   * Scripted rules that name tokens are indexed by token (a chaos campaign scripts one or more rules
+   * for each of ~35,000 tokens, and a scan of them all per request made the server the bottleneck);
+   * the others are scanned. A request consults the union in scripting order, as one list would.
+   */
+  private general: LiveRule[] = [];
+  private byToken = new Map<string, LiveRule[]>();
+  private live = 0;
+  private seq = 0;
   private random: readonly RandomFault[] = [];
   private rng: () => number = seededRandom(1);
 
   get empty(): boolean {
-    return this.rules.length === 0 && this.random.length === 0;
+    return this.live === 0 && this.random.length === 0;
   }
 
   script(rules: FaultRule | readonly FaultRule[]): void {
     for (const rule of Array.isArray(rules) ? rules : [rules as FaultRule]) {
-      this.rules.push({ rule, left: rule.times ?? 1, skip: rule.skip ?? 0 });
+      const live: LiveRule = { rule, left: rule.times ?? 1, skip: rule.skip ?? 0, seq: this.seq++ };
+      this.live++;
+      if (rule.token === undefined) {
+        this.general.push(live);
+        continue;
+      }
+      for (const t of new Set<string>(typeof rule.token === 'string' ? [rule.token] : rule.token)) {
+        const list = this.byToken.get(t);
+        if (list) list.push(live);
+        else this.byToken.set(t, [live]);
+      }
     }
   }
 
@@ -148,30 +168,25 @@ export class FaultBook {
     this.rng = seededRandom(options?.seed ?? 1);
   }
 
-  /** Scripted rules not yet used up. */
+  /** Scripted rules not yet used up, in scripting order. */
   pending(): FaultRule[] {
-    return this.rules.map((r) => r.rule);
+    const all = new Set(this.general);
+    for (const list of this.byToken.values()) for (const r of list) all.add(r);
+    return [...all].sort((a, b) => a.seq - b.seq).map((r) => r.rule);
   }
 
   clear(): void {
-    this.rules = [];
+    this.general = [];
+    this.byToken.clear();
+    this.live = 0;
     this.random = [];
   }
 
   /** The fault for this request, if any (consumes one use of a scripted rule). */
   pick(req: RequestInfo): Fault | undefined {
-    for (let i = 0; i < this.rules.length; i++) {
-      const live = this.rules[i]!;
-      const r = live.rule;
-      if (!routeMatches(r.route, req) || !tokenMatches(r.token, req)) continue;
-      if (r.project !== undefined && r.project !== req.project) continue;
-      if (r.where && !r.where(req)) continue;
-      if (live.skip > 0) {
-        live.skip--;
-        continue;
-      }
-      if (--live.left <= 0) this.rules.splice(i, 1);
-      return r;
+    if (this.live > 0) {
+      const hit = this.pickScripted(req);
+      if (hit) return hit;
     }
     if (this.random.length === 0) return undefined;
     const roll = this.rng();
@@ -182,5 +197,53 @@ export class FaultBook {
       if (roll < acc) return f;
     }
     return undefined;
+  }
+
+  /** The first matching scripted rule in scripting order, with `skip` and `times` applied. */
+  private pickScripted(req: RequestInfo): FaultRule | undefined {
+    const candidates = this.tokenRules(req);
+    const general = this.general;
+    let g = 0;
+    let c = 0;
+    while (g < general.length || c < candidates.length) {
+      const live = c >= candidates.length || (g < general.length && general[g]!.seq < candidates[c]!.seq) ? general[g++]! : candidates[c++]!;
+      if (live.left <= 0) continue;
+      const r = live.rule;
+      if (!routeMatches(r.route, req) || !tokenMatches(r.token, req)) continue;
+      if (r.project !== undefined && r.project !== req.project) continue;
+      if (r.where && !r.where(req)) continue;
+      if (live.skip > 0) {
+        live.skip--;
+        continue;
+      }
+      if (--live.left <= 0) this.remove(live);
+      return r;
+    }
+    return undefined;
+  }
+
+  /** Live rules indexed under any of the request's tokens, in scripting order. */
+  private tokenRules(req: RequestInfo): LiveRule[] {
+    if (this.byToken.size === 0) return [];
+    const tokens = req.tokens ?? (req.token !== undefined ? [req.token] : []);
+    if (tokens.length === 1) return this.byToken.get(tokens[0]!) ?? [];
+    const found = new Set<LiveRule>();
+    for (const t of tokens) for (const r of this.byToken.get(t) ?? []) found.add(r);
+    return [...found].sort((a, b) => a.seq - b.seq);
+  }
+
+  private remove(live: LiveRule): void {
+    this.live--;
+    const drop = (list: LiveRule[]) => {
+      const i = list.indexOf(live);
+      if (i !== -1) list.splice(i, 1);
+    };
+    if (live.rule.token === undefined) return drop(this.general);
+    for (const t of typeof live.rule.token === 'string' ? [live.rule.token] : live.rule.token) {
+      const list = this.byToken.get(t);
+      if (!list) continue;
+      drop(list);
+      if (list.length === 0) this.byToken.delete(t);
+    }
   }
 }

@@ -14,28 +14,39 @@
  * - A request that provably never reached the server (REFUSED_STREAM, stream id above the GOAWAY's
  *   last stream id, stream never opened, connection failed) is re-sent at once on another session.
  *   Anything else without a response fails with `TransportError{requestSent: true}`.
+ * - A dead connection fails its requests at once: a reset or an error destroys the session (Node closes
+ *   its streams); a connection that stops answering is found by the liveness check below.
  * - Per-request timeout, AbortSignal, PING of idle sessions, unref'd when idle so a process can exit.
+ *
+ * Liveness, checked by the timeout sweep for each session with requests in flight:
+ * - Node 20 can leave a client session open forever after the peer reset the TCP connection (see
+ *   socket-gone.ts): such a session is destroyed at the next sweep, failing its requests at once.
+ * - A session that answered none of its requests since the previous sweep is sent a PING and takes no
+ *   new requests while it is unanswered; still unanswered after half the request timeout (a connection
+ *   into a black hole), the session is destroyed, failing its requests as maybe delivered, and new
+ *   requests reconnect instead of timing out one after the other. A slow but healthy server answers the
+ *   PING, so slow requests are left alone.
  */
-import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import http2, { type ClientHttp2Stream } from 'node:http2';
+import { Exchange, type ExchangeOwner, type GoawayInfo, type Job, type SessionState, type StreamFailure } from './h2-exchange.js';
+import { socketGone } from './socket-gone.js';
 import { TransportError } from './transport-error.js';
-import type { RawRequest, RawResponse, Transport, TransportOptions } from './types.js';
+import { DEFAULT_MAX_BODY_BYTES, type RawRequest, type RawResponse, type Transport, type TransportOptions } from './types.js';
 
-const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
-
-interface GoawayInfo {
-  errorCode: number;
-  lastStreamId: number;
-  reason?: string;
-}
-
-interface Slot {
-  session: ClientHttp2Session;
+interface Slot extends SessionState {
   /** Resolves when the warm-up request finished; undefined once warm. */
   warming?: Promise<void>;
   inflight: number;
-  goaway?: GoawayInfo;
-  /** No new streams: GOAWAY received, error, or closing. */
-  draining: boolean;
+  /** Requests settled on this session so far (the liveness check compares it across sweeps). */
+  settledCount: number;
+  /** `settledCount` at the previous sweep. */
+  seenCount: number;
+  /** A liveness PING is unanswered: take no new requests while another session can. */
+  probing: boolean;
+  /** When that PING left (`performance.now()`). */
+  probeAt: number;
+  /** Round trip of the last PING answered, ms. */
+  rttMs: number;
   lastActive: number;
   ping?: NodeJS.Timeout;
   /** Ends the warm-up (idempotent). */
@@ -55,46 +66,16 @@ function goawayReason(data: Buffer | undefined): string | undefined {
   return text.slice(0, 200);
 }
 
-function flattenHeaders(h: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k in h) {
-    if (k.charCodeAt(0) === 58 /* ':' */) continue;
-    const v = h[k];
-    if (v !== undefined) out[k] = typeof v === 'string' ? v : Array.isArray(v) ? v.join(', ') : String(v);
-  }
-  return out;
-}
+const usable = (s: Slot | undefined): s is Slot => s !== undefined && !s.draining && !s.session.destroyed && !s.session.closed;
 
-/** One request through the pool, across its immediate re-sends. */
-interface Job {
-  req: RawRequest;
-  signal: AbortSignal | undefined;
-  /** Immediate re-sends so far. */
-  tries: number;
-  resolve(res: RawResponse): void;
-  reject(err: unknown): void;
-}
-
-interface Pending {
-  /** `performance.now()` time. */
-  deadline: number;
-  expire(): void;
-}
-
-/** The outcome of one stream that got no response. */
-interface StreamFailure {
-  error: TransportError;
-  /** Never reached the server: safe to re-send at once. */
-  retryable: boolean;
-}
-
-export class H2SessionPool implements Transport {
+export class H2SessionPool implements Transport, ExchangeOwner {
   readonly #opts: TransportOptions;
+  readonly #maxBody: number;
   readonly #slots: (Slot | undefined)[];
   #next = 0;
   #closed = false;
   /** In-flight requests and their deadlines, swept by one timer (cheaper than a timer per stream). */
-  readonly #pending = new Set<Pending>();
+  readonly #pending = new Set<Exchange>();
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(opts: TransportOptions) {
@@ -102,6 +83,7 @@ export class H2SessionPool implements Transport {
       throw new RangeError('Expected `connections` to be a positive integer.');
     }
     this.#opts = opts;
+    this.#maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#slots = new Array<Slot | undefined>(opts.connections).fill(undefined);
   }
 
@@ -117,19 +99,31 @@ export class H2SessionPool implements Transport {
   /** Starts (or re-starts, after a refusal) one request on a session. */
   #dispatch(job: Job): void {
     if (this.#closed) return job.reject(new TransportError('Transport is closed', { code: 'ERR_HTTP2_INVALID_SESSION', requestSent: false }));
-    if (job.signal?.aborted) return job.reject(abortError(false, job.signal.reason));
+    if (job.signal?.aborted) return job.reject(new TransportError('Request aborted', { code: 'ABORT_ERR', requestSent: false, cause: job.signal.reason }));
     const slot = this.#pick();
     if (slot) this.#stream(slot, job);
     else this.#acquire().then((s) => this.#stream(s, job), job.reject);
   }
 
   /** A request failed without a response: re-send it at once if it never reached the server. */
-  readonly #failed = (job: Job, failure: StreamFailure): void => {
+  failed(job: Job, failure: StreamFailure): void {
     if (failure.retryable && job.tries < this.#opts.maxImmediateRetries && !this.#closed) {
       job.tries++;
       this.#dispatch(job);
     } else job.reject(failure.error);
-  };
+  }
+
+  /** Bookkeeping when an exchange settles. */
+  settled(ex: Exchange): void {
+    this.#pending.delete(ex);
+    const slot = ex.slot as Slot;
+    slot.settledCount++;
+    if (--slot.inflight === 0) {
+      slot.lastActive = performance.now();
+      if (!slot.session.destroyed) slot.session.unref();
+    }
+    slot.warmed();
+  }
 
   /** Closes every session once its streams finished (the timeout sweep keeps running until they have). */
   async close(): Promise<void> {
@@ -163,15 +157,16 @@ export class H2SessionPool implements Transport {
     );
   }
 
-  /** A warm session that can take a stream now, without waiting (the common case). */
+  /** A warm, answering session that can take a stream now, without waiting (the common case). */
   #pick(): Slot | undefined {
-    const n = this.#slots.length;
+    const slots = this.#slots;
+    const n = slots.length;
     // While a slot is empty or dead, #acquire opens it, so that every connection gets used.
-    for (const slot of this.#slots) if (!slot || slot.draining || slot.session.destroyed || slot.session.closed) return undefined;
+    for (let i = 0; i < n; i++) if (!usable(slots[i])) return undefined;
     for (let k = 0; k < n; k++) {
       const i = (this.#next + k) % n;
-      const slot = this.#slots[i]!;
-      if (slot.warming) continue;
+      const slot = slots[i]!;
+      if (slot.warming || slot.probing) continue;
       this.#next = (i + 1) % n;
       return slot;
     }
@@ -181,14 +176,16 @@ export class H2SessionPool implements Transport {
   /**
    * A session that can take a stream: an empty (or dead) slot is opened first, with this request as its
    * warm-up, so the pool grows to `connections` as soon as there is concurrency (Apple: spread pushes
-   * over several connections); else a warm session; else wait for a warm-up to finish.
+   * over several connections); else a warm session (one being probed only if no other is warm); else wait
+   * for a warm-up to finish.
    */
   async #acquire(): Promise<Slot> {
     for (;;) {
-      const free = this.#slots.findIndex((s) => !s || s.draining || s.session.destroyed || s.session.closed);
+      const free = this.#slots.findIndex((s) => !usable(s));
       if (free !== -1) return this.#open(free);
       const n = this.#slots.length;
       let waitFor: Promise<void> | undefined;
+      let probing: Slot | undefined;
       for (let k = 0; k < n; k++) {
         const i = (this.#next + k) % n;
         const slot = this.#slots[i]!;
@@ -196,9 +193,14 @@ export class H2SessionPool implements Transport {
           waitFor ??= slot.warming;
           continue;
         }
+        if (slot.probing) {
+          probing ??= slot;
+          continue;
+        }
         this.#next = (i + 1) % n;
         return slot;
       }
+      if (probing) return probing;
       await waitFor;
     }
   }
@@ -207,7 +209,7 @@ export class H2SessionPool implements Transport {
     const old = this.#slots[index];
     if (old) clearInterval(old.ping);
     const session = http2.connect(this.#opts.origin, { ...this.#opts.tls, ...(this.#opts.maxStreams ? { peerMaxConcurrentStreams: this.#opts.maxStreams } : {}) });
-    const slot: Slot = { session, inflight: 0, draining: false, lastActive: performance.now(), warmed: () => {} };
+    const slot: Slot = { session, inflight: 0, settledCount: 0, seenCount: 0, probing: false, probeAt: 0, rttMs: 0, draining: false, lastActive: performance.now(), warmed: () => {} };
     if (this.#opts.warmUp) {
       // The first stream on this session ends the warm-up when it settles; so does the session closing.
       let done!: () => void;
@@ -224,7 +226,9 @@ export class H2SessionPool implements Transport {
       // last stream id and the first reason.
       const reason = goawayReason(data) ?? slot.goaway?.reason;
       const last = Math.min(lastStreamId, slot.goaway?.lastStreamId ?? Infinity);
-      slot.goaway = { errorCode: slot.goaway?.errorCode || errorCode, lastStreamId: last, ...(reason ? { reason } : {}) };
+      const goaway: GoawayInfo = { errorCode: slot.goaway?.errorCode || errorCode, lastStreamId: last };
+      if (reason) goaway.reason = reason;
+      slot.goaway = goaway;
     });
     session.on('error', () => {
       slot.draining = true;
@@ -261,173 +265,71 @@ export class H2SessionPool implements Transport {
       // ERR_HTTP2_INVALID_SESSION / ERR_HTTP2_GOAWAY_SESSION: the request never left.
       slot.draining = true;
       const code = (err as { code?: string }).code ?? 'ERR_HTTP2_INVALID_SESSION';
-      return this.#failed(job, { retryable: true, error: new TransportError(`HTTP/2 session unusable: ${code}`, { code, requestSent: false, cause: err }) });
+      return this.failed(job, { retryable: true, error: new TransportError(`HTTP/2 session unusable: ${code}`, { code, requestSent: false, cause: err }) });
     }
     if (slot.inflight++ === 0) session.ref();
-    const ex = new Exchange(slot, stream, job, this.#settle, this.#failed, performance.now() + this.#opts.timeoutMs, this.#opts.timeoutMs);
-    (stream as ExchangeStream)[kExchange] = ex;
+    const ex = new Exchange(slot, stream, job, this, this.#opts.timeoutMs, this.#maxBody, performance.now());
     this.#track(ex);
-    stream.on('response', onResponse);
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', noop); // handled on close, where rstCode and the GOAWAY are known
-    stream.on('close', onClose);
     stream.end(job.req.body);
   }
 
-  /** Bookkeeping when an exchange settles (one function for the pool, not one per request). */
-  readonly #settle = (ex: Exchange): void => {
-    this.#pending.delete(ex);
-    const slot = ex.slot;
-    slot.lastActive = performance.now();
-    if (--slot.inflight === 0 && !slot.session.destroyed) slot.session.unref();
-    slot.warmed();
-  };
-
-  #track(p: Pending): void {
-    this.#pending.add(p);
+  #track(ex: Exchange): void {
+    this.#pending.add(ex);
     if (this.#sweeper) return;
-    // Timeouts fire within a quarter of `timeoutMs` (at most 1 s) after they are due.
-    const every = Math.max(10, Math.min(1000, Math.floor(this.#opts.timeoutMs / 4)));
-    this.#sweeper = setInterval(() => {
-      if (this.#pending.size === 0) {
-        clearInterval(this.#sweeper);
-        this.#sweeper = undefined;
-        return;
-      }
-      const now = performance.now();
-      for (const q of this.#pending) if (q.deadline <= now) q.expire();
-    }, every);
+    this.#sweeper = setInterval(() => this.#sweep(), this.#every);
     this.#sweeper.unref();
   }
 
-}
+  /** Sweep period: timeouts fire within a quarter of `timeoutMs` (at most 250 ms) after they are due,
+   * and a dead connection is found within two to three periods. */
+  get #every(): number {
+    return Math.max(10, Math.min(250, Math.floor(this.#opts.timeoutMs / 4)));
+  }
 
-/** Why a stream closed without a response, and whether it provably never reached the server. */
-function classifyClose(slot: Slot, stream: ClientHttp2Stream): StreamFailure {
-    const goaway = slot.goaway;
-    const id = stream.id;
-    const reason = goaway?.reason ? ` (${goaway.reason})` : '';
-    if (stream.rstCode === NGHTTP2_REFUSED_STREAM) {
-      return { retryable: true, error: new TransportError('Stream refused by the server (not processed)', { code: 'ERR_HTTP2_REFUSED_STREAM', requestSent: false, ...(goaway ? { goaway } : {}) }) };
+  #sweep(): void {
+    if (this.#pending.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+      return;
     }
-    if (id === undefined || id === 0) {
-      return { retryable: true, error: new TransportError('Stream never opened' + reason, { code: goaway ? 'ERR_HTTP2_GOAWAY_SESSION' : 'ERR_HTTP2_INVALID_SESSION', requestSent: false, ...(goaway ? { goaway } : {}) }) };
+    const now = performance.now();
+    for (const ex of this.#pending) if (ex.deadline <= now) ex.expire();
+    for (const slot of this.#slots) if (slot) this.#checkLiveness(slot, now);
+  }
+
+  /** See "Liveness" at the top. */
+  #checkLiveness(slot: Slot, now: number): void {
+    const session = slot.session;
+    if (slot.inflight > 0 && socketGone(session)) return this.#lose(slot, 'the connection was reset');
+    const progressed = slot.settledCount !== slot.seenCount;
+    slot.seenCount = slot.settledCount;
+    if (slot.probing) {
+      // The PING's own callback clears `probing`. It gets half the request timeout (a dead connection
+      // is found twice as fast as by the timeouts, and a busy peer or event loop is not mistaken for
+      // one), and a far server four of its round trips.
+      if (progressed || now - slot.probeAt < Math.max(this.#opts.timeoutMs / 2, 4 * slot.rttMs)) return;
+      return this.#lose(slot, 'no answer to PING');
     }
-    if (goaway && id > goaway.lastStreamId) {
-      return { retryable: true, error: new TransportError(`GOAWAY above last stream id ${goaway.lastStreamId} (not processed)${reason}`, { code: 'ERR_HTTP2_GOAWAY_SESSION', requestSent: false, goaway }) };
-    }
-    return {
-      retryable: false,
-      error: new TransportError(goaway ? `Connection closed by GOAWAY${reason} before the response` : `Stream closed before the response (rst ${stream.rstCode})`, {
-        code: 'ECONNRESET',
-        requestSent: true,
-        ...(goaway ? { goaway } : {}),
-      }),
-    };
-}
-
-function abortError(requestSent: boolean, reason: unknown): TransportError {
-  return new TransportError('Request aborted', { code: 'ABORT_ERR', requestSent, cause: reason });
-}
-
-const noop = () => {};
-const kExchange = Symbol('pushback.exchange');
-type ExchangeStream = ClientHttp2Stream & { [kExchange]: Exchange };
-
-/**
- * One request on one stream. Its listeners are shared module functions that find it on the stream
- * (`this[kExchange]`), so a request allocates one object instead of a closure per event.
- */
-class Exchange implements Pending {
-  status = 0;
-  headers: Record<string, string> = {};
-  chunks: Buffer[] | undefined;
-  settled = false;
-  failure: StreamFailure | undefined;
-  readonly #onAbort: (() => void) | undefined;
-
-  constructor(
-    readonly slot: Slot,
-    readonly stream: ClientHttp2Stream,
-    readonly job: Job,
-    readonly settle: (ex: Exchange) => void,
-    readonly failed: (job: Job, failure: StreamFailure) => void,
-    readonly deadline: number,
-    readonly timeoutMs: number,
-  ) {
-    const signal = job.signal;
-    if (signal) {
-      this.#onAbort = () => {
-        const sent = stream.id !== undefined;
-        this.fail({ retryable: false, error: abortError(sent, signal.reason) });
-        if (sent) stream.close(NGHTTP2_CANCEL);
-        else stream.destroy();
-      };
-      signal.addEventListener('abort', this.#onAbort, { once: true });
+    if (progressed || slot.inflight === 0 || session.connecting || session.destroyed || session.closed) return;
+    slot.probing = true;
+    slot.probeAt = now;
+    try {
+      session.ping((err, ms) => {
+        if (err) this.#lose(slot, 'PING failed');
+        else {
+          slot.probing = false;
+          slot.rttMs = ms;
+        }
+      });
+    } catch {
+      slot.probing = false; // too many PINGs outstanding, or closing: the next sweep decides
     }
   }
 
-  /**
-   * The deadline passed: settle now (do not wait for the stream's 'close', which a stream that never got
-   * onto the wire may never emit), then cancel the stream. A stream that never got an id means the
-   * session is stuck (e.g. a socket lost during the handshake): destroy it so the others fail fast and
-   * the next requests reconnect.
-   */
-  expire(): void {
-    const sent = this.stream.id !== undefined;
-    this.fail({
-      retryable: false,
-      error: new TransportError(`No response within ${this.timeoutMs} ms`, { code: 'ETIMEDOUT', requestSent: sent }),
-    });
-    if (sent) this.stream.close(NGHTTP2_CANCEL);
-    else {
-      this.slot.draining = true;
-      this.stream.destroy();
-      this.slot.session.destroy();
-    }
+  /** Gives a session up for dead: Node fails its streams ('close' on each), new requests reconnect. */
+  #lose(slot: Slot, why: string): void {
+    slot.lost ??= why;
+    slot.draining = true;
+    slot.session.destroy();
   }
-
-  /** Settles with the response. */
-  respond(): void {
-    if (!this.#done()) return;
-    const c = this.chunks;
-    const body = c === undefined ? '' : (c.length === 1 ? c[0]! : Buffer.concat(c)).toString('utf8');
-    this.job.resolve({ status: this.status, headers: this.headers, body });
-  }
-
-  /** Settles without a response (re-sent at once by the pool when it never reached the server). */
-  fail(failure: StreamFailure): void {
-    if (this.#done()) this.failed(this.job, failure);
-  }
-
-  #done(): boolean {
-    if (this.settled) return false;
-    this.settled = true;
-    if (this.#onAbort) this.job.signal!.removeEventListener('abort', this.#onAbort);
-    this.settle(this);
-    return true;
-  }
-}
-
-function onResponse(this: ExchangeStream, h: IncomingHttpHeaders): void {
-  const ex = this[kExchange];
-  ex.status = Number(h[':status']);
-  ex.headers = flattenHeaders(h);
-}
-
-function onData(this: ExchangeStream, chunk: Buffer): void {
-  (this[kExchange].chunks ??= []).push(chunk);
-}
-
-function onEnd(this: ExchangeStream): void {
-  const ex = this[kExchange];
-  if (ex.status && !ex.failure) ex.respond();
-}
-
-function onClose(this: ExchangeStream): void {
-  const ex = this[kExchange];
-  if (ex.settled) return;
-  if (ex.status && this.rstCode === 0 && !ex.failure) ex.respond();
-  else ex.fail(ex.failure ?? classifyClose(ex.slot, this));
 }

@@ -16,9 +16,15 @@ export interface RawResponse {
   status: number;
   /** Lower-case header names, pseudo-headers removed. */
   headers: Record<string, string>;
-  /** The body as UTF-8 text (possibly empty). */
+  /** The body as UTF-8 text (possibly empty), at most `maxBodyBytes` of it. */
   body: string;
+  /** The body was longer than `maxBodyBytes`: `body` holds its start, the rest was discarded unread. */
+  truncated?: boolean;
 }
+
+/** Response bodies are read up to this many bytes by default (provider error bodies are under 1 KiB; the
+ * classifier parses at most 1 MiB and classifies anything cut short by its status). */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 export interface Transport {
   /** One POST. Resolves with any HTTP status; rejects with a `TransportError` when there is no response. */
@@ -44,6 +50,9 @@ export interface TransportOptions {
   maxImmediateRetries: number;
   /** Streams per connection (undici `pipelining`; node:http2 follows the server's SETTINGS). */
   maxStreams?: number;
+  /** Read at most this many bytes of a response body; the rest is discarded (the stream is cancelled).
+   * **Default:** `DEFAULT_MAX_BODY_BYTES` (64 KiB). */
+  maxBodyBytes?: number;
   /** PING an idle connection this often to keep it healthy, ms; 0 = never. */
   pingIntervalMs?: number;
 }

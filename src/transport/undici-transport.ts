@@ -7,9 +7,10 @@
  * `lastStreamId`, so those can only be reported as maybe delivered. Refused streams and failed connects
  * are re-sent at once.
  */
-import { Pool, errors } from 'undici';
+import { Pool, errors, type Dispatcher } from 'undici';
+import { unwatchAbort, watchAbort } from './abort-watch.js';
 import { TransportError } from './transport-error.js';
-import type { RawRequest, RawResponse, Transport, TransportOptions } from './types.js';
+import { DEFAULT_MAX_BODY_BYTES, type RawRequest, type RawResponse, type Transport, type TransportOptions } from './types.js';
 
 /** Errors raised before the request could be written: safe to re-send. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'ECONNRESET_BEFORE_WRITE']);
@@ -60,25 +61,57 @@ export class UndiciTransport implements Transport {
   }
 
   async #send(req: RawRequest, signal?: AbortSignal): Promise<RawResponse> {
-    let last: TransportError | undefined;
-    for (let i = 0; i <= this.#opts.maxImmediateRetries; i++) {
-      try {
-        const res = await this.#pool.request({ method: 'POST', path: req.path, headers: req.headers, body: req.body, idempotent: true, signal: signal ?? null });
-        const body = await res.body.text();
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-        return { status: res.statusCode, headers, body };
-      } catch (err) {
-        if (signal?.aborted) throw new TransportError('Request aborted', { code: 'ABORT_ERR', requestSent: true, cause: err });
-        const d = describe(err);
-        last = new TransportError(`undici: ${(err as Error)?.message ?? err}`, { code: d.code, requestSent: !d.notSent, cause: err });
-        if (!d.notSent) throw last;
-      }
+    // undici adds an 'abort' listener per request to the signal it is given: give it one of its own,
+    // driven by the caller's through one shared listener (see abort-watch.ts).
+    let own: AbortController | undefined;
+    const watcher = signal && { aborted: (reason: unknown) => own!.abort(reason) };
+    if (watcher) {
+      if (signal.aborted) throw new TransportError('Request aborted', { code: 'ABORT_ERR', requestSent: false, cause: signal.reason });
+      own = new AbortController();
+      watchAbort(signal, watcher);
     }
-    throw last!;
+    let last: TransportError | undefined;
+    try {
+      for (let i = 0; i <= this.#opts.maxImmediateRetries; i++) {
+        try {
+          const res = await this.#pool.request({ method: 'POST', path: req.path, headers: req.headers, body: req.body, idempotent: true, signal: own?.signal ?? null });
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+          const { body, truncated } = await readCapped(res.body, this.#opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+          const out: RawResponse = { status: res.statusCode, headers, body };
+          if (truncated) out.truncated = true;
+          return out;
+        } catch (err) {
+          if (signal?.aborted) throw new TransportError('Request aborted', { code: 'ABORT_ERR', requestSent: true, cause: err });
+          const d = describe(err);
+          last = new TransportError(`undici: ${(err as Error)?.message ?? err}`, { code: d.code, requestSent: !d.notSent, cause: err });
+          if (!d.notSent) throw last;
+        }
+      }
+      throw last!;
+    } finally {
+      if (watcher) unwatchAbort(signal, watcher);
+    }
   }
 
   async close(): Promise<void> {
     await this.#pool.close();
   }
+}
+
+/** Reads a body up to `max` bytes; past it, destroys the body (undici aborts the request's stream). */
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<{ body: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    const room = max - size;
+    if (chunk.length > room) {
+      if (room > 0) chunks.push(chunk.subarray(0, room));
+      body.destroy();
+      return { body: Buffer.concat(chunks).toString('utf8'), truncated: true };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'), truncated: false };
 }

@@ -126,6 +126,8 @@ describe('chaos: 10,000 messages, 35% transient faults of every kind', () => {
     for (const rep of facts.rates.project) expect(rep.max, JSON.stringify(rep)).toBeLessThanOrEqual(rep.limit.count);
   });
 
+  // Requests stuck on sessions Node kept open after a reset used to outlive close(); the senders' pool now
+  // fails them (src/transport/socket-gone.ts), and the run's result is out of reach when the heap is measured.
   it('returns the heap to its baseline after close()', () => {
     console.log(`chaos heap: ${((heapAfter - heapBefore) / 2 ** 20).toFixed(1)} MiB above the baseline after close()`);
     expect(heapAfter - heapBefore).toBeLessThan(8 * 2 ** 20);

@@ -50,6 +50,18 @@ describe('FaultBook', () => {
     expect(book.pick(info({ route: 'hms', tokens: ['a', 'y'], token: 'a' }))?.status).toBe(500);
   });
 
+  it('consults token rules and other rules together in scripting order, among 50,000 token rules', () => {
+    const book = new FaultBook();
+    book.script([{ route: 'apns', status: 500, skip: 1 }, { token: 't', status: 501 }, { route: 'apns', status: 502 }, { token: 't', status: 503 }]);
+    for (let i = 0; i < 50_000; i++) book.script({ token: `other${i}`, status: 504 });
+    const t = () => book.pick(info({ token: 't' }))?.status;
+    // The first rule lets one matching request through (to the token rule after it), then applies.
+    expect([t(), t(), t(), t(), t()]).toEqual([501, 500, 502, 503, undefined]);
+    expect(book.pending()).toHaveLength(50_000);
+    expect(book.pick(info({ token: 'other49999' }))?.status).toBe(504);
+    expect(book.pending()).toHaveLength(49_999);
+  });
+
   it('draws random faults reproducibly from a seed, at about the given rate', () => {
     const draw = (seed: number) => {
       const book = new FaultBook();
