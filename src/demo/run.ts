@@ -51,8 +51,8 @@ export const DEMO_LIMITS: DemoLimits = {
 /** Catalog retry floors are multiplied by this in the demo (FCM's 60 s after QUOTA_EXCEEDED → 2 s). */
 export const DEMO_TIME_SCALE = 1 / 30;
 
-/** Connection faults in the demo: GOAWAY (resets are in the chaos suite and `test/scripts/chaos.ts`). */
-export const DEMO_CONNECTION_FAULTS = ['goaway'] as const;
+/** Connection faults in the demo: a connection reset and a GOAWAY on every connection. */
+export const DEMO_CONNECTION_FAULTS = ['reset', 'goaway'] as const;
 
 export interface DemoOptions {
   messages: number;
@@ -358,10 +358,11 @@ export function engineCoolDownScopes(r: LoggedRequest): string[] {
   return keys;
 }
 
-/** Rate reports name their worst key: a device's token is shown redacted. */
 /**
  * The server log with Retry-After kept only on answers the client read: an attempt of the same message
- * that got the same status at or after the server wrote it (within 1 s).
+ * that left no later than the server received the request, and read the same status at or after the
+ * server wrote it (within 1 s). (An answer written just before its connection died is not read; the
+ * message's next attempt may then read the same status from a later request, which must not count.)
  */
 export function receivedOnly(log: readonly LoggedRequest[], attempts: readonly LoggedRequest[]): LoggedRequest[] {
   const byMessage = new Map<string, LoggedRequest[]>();
@@ -373,7 +374,9 @@ export function receivedOnly(log: readonly LoggedRequest[], attempts: readonly L
   }
   return log.map((r) => {
     if (r.retryAfterMs === undefined || r.messageId === undefined || r.answeredAt === undefined) return r;
-    const seen = (byMessage.get(r.messageId) ?? []).some((a) => a.status === r.status && a.answeredAt! >= r.answeredAt! && a.answeredAt! - r.answeredAt! < 1000);
+    const seen = (byMessage.get(r.messageId) ?? []).some(
+      (a) => a.status === r.status && a.at <= r.at && a.answeredAt! >= r.answeredAt! && a.answeredAt! - r.answeredAt! < 1000,
+    );
     if (seen) return r;
     const { retryAfterMs: _lost, ...rest } = r;
     return rest;
@@ -382,6 +385,7 @@ export function receivedOnly(log: readonly LoggedRequest[], attempts: readonly L
 
 const messageScope = (r: LoggedRequest): string[] => (r.messageId ? [`message:${r.messageId}`] : []);
 
+/** Rate reports name their worst key: a device's token is shown redacted. */
 function redactRate(r: RateReport, device: boolean): RateReport {
   const { key, ...rest } = r;
   if (key === undefined) return rest;
