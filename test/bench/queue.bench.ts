@@ -1,6 +1,6 @@
 /**
  * Queue throughput: N real worker processes vs one, every message through the shared Redis limits
- * (bottleneck project limiter in Redis, per-device GCRA counters in Redis, the prune valve in Redis),
+ * (bottleneck project limiter in Redis, per-device bucket counters in Redis, the prune valve in Redis),
  * BullMQ batch jobs of 50, the fake FCM server on loopback answering 200.
  *
  * Also the Redis cost: commands per message (INFO stats delta over the run) and bytes per device key.
@@ -126,7 +126,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     const costs = await measure(1, quick ? 300 : 1_000, true);
     out['queue.redisRoundTripsPerMessage'] = Number(costs.roundTripsPerMessage.toFixed(2));
 
-    // Memory per tracked device: the GCRA key with FCM's two windows (240/min, 5000/h).
+    // Memory per tracked device: the device key with FCM's two windows (240/min, 5000/h).
     const store = new RedisDeviceCounterStore({ redis, prefix: `${tag}:` });
     const sample = 1_000;
     let bytes = 0;
