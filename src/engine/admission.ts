@@ -131,6 +131,25 @@ export class Admission {
     return lease !== undefined && lease.permits > 0 && Date.now() <= lease.expiresAt;
   }
 
+  /**
+   * Admits one message to `key` at once if that needs no wait (no windows, or a live lease): the
+   * synchronous part of `admit`. Returns false, and takes nothing, otherwise.
+   */
+  takeNow(key: string): boolean {
+    if (this.groups.length === 0) return true;
+    const lease = this.leases.get(key);
+    if (lease === undefined || lease.permits <= 0 || Date.now() > lease.expiresAt) return false;
+    lease.permits--;
+    return true;
+  }
+
+  /** Returns a permit `takeNow(key)` took in the same synchronous run (the message did not leave). */
+  giveBack(key: string): void {
+    if (this.groups.length === 0) return;
+    const lease = this.leases.get(key);
+    if (lease !== undefined) lease.permits++;
+  }
+
   /** Resolves when one message to `key` is admitted by every window; `null` when admitted at once. */
   admit(key: string, signal?: AbortSignal): Promise<void> | null {
     const r = this.acquire(key, signal);
