@@ -50,8 +50,9 @@ export type WindowPlan =
  * - messages that arrive together (in the same turn of the event loop) are coalesced into one job whose
  *   `weight` is their count;
  * - under steady demand a job also takes a lease of extra permits (at most 1% of the smallest window,
- *   doubling while demand uses them up, halving when they expire unused); later messages spend them
- *   synchronously. Every permit comes out of the bottleneck reservoir.
+ *   growing while demand uses them up, halving when they expire unused); later messages spend them
+ *   synchronously, and once half a lease is spent the next one is taken ahead (`prefetch`), so steady
+ *   demand does not stall on a job. Every permit comes out of the bottleneck reservoir.
  *
  * **Strict over any sliding window.** A reservoir refreshed every `perMs` is a fixed window: a provider
  * counting a sliding window would see up to 2× the count across a refresh. Instead each window of
