@@ -187,28 +187,7 @@ class Engine<M> implements Sender<M> {
       const st: RunState = { attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: [] };
       // The first attempt runs on its own: a message that needs no retry (the common case) pays nothing
       // for the retry machinery. From the first retry on, p-retry drives the attempts.
-      let step: Step;
-      const target = this.options.target(message);
-      if ((this.circuit === undefined || this.circuit.size === 0) && this.admitNow(target, signal)) {
-        // The delivered path, inline (what `step` does once admitted, without its own async frame and
-        // promise): no circuit is open, the slot and every permit are taken.
-        const generation = this.refresher.generation;
-        let value: unknown;
-        let error: unknown;
-        let failed = false;
-        try {
-          const r = this.sendFn(message, { attempt: 1, signal: signal ?? NEVER });
-          value = isThenable(r) ? await raceAbort(Promise.resolve(r), signal) : r;
-        } catch (e) {
-          if (signal?.aborted) throw signal.reason;
-          failed = true;
-          error = e;
-        } finally {
-          this.limits.concurrency.release();
-        }
-        const j = this.judge(message, st, target, target.credential ?? target.project, value, error, failed, generation, null, 'wait');
-        step = isThenable(j) ? await j : j;
-      } else step = await this.step(message, st, signal, 'wait', target);
+      let step = await this.step(message, st, signal, 'wait');
       if (step.decision.kind === 'retry') {
         await this.timers.sleep(step.decision.delayMs, signal);
         step = await pRetry(
@@ -252,7 +231,8 @@ class Engine<M> implements Sender<M> {
    * only while it is on the wire), classification, side effects and the decision. In `defer` mode waits
    * are returned as retry decisions instead (for queue workers).
    */
-  private async step(message: M, st: RunState, signal: AbortSignal | undefined, mode: Mode, target: Target = this.options.target(message)): Promise<Step> {
+  private async step(message: M, st: RunState, signal: AbortSignal | undefined, mode: Mode): Promise<Step> {
+    const target = this.options.target(message);
     const credKey = target.credential ?? target.project;
     // The deadline and the collapse key only matter for a wait or a retry: read when needed.
     let deadline: number | undefined | null = null;
@@ -264,7 +244,7 @@ class Engine<M> implements Sender<M> {
       probe = c.kind === 'probe';
     }
 
-    let judged = false;
+    let verdict: Verdict | undefined;
     try {
       if (!this.admitNow(target, signal)) {
         deadline = this.deadlineOf(message, st);
@@ -296,93 +276,47 @@ class Engine<M> implements Sender<M> {
       } finally {
         this.limits.concurrency.release();
       }
-      judged = true;
-      const j = this.judge(message, st, target, credKey, value, error, failed, generation, deadline, mode);
-      return isThenable(j) ? await j : j;
+      st.attempt = attemptNo;
+      verdict = this.verdictOf(value, error, failed);
+      const now = this.now();
+      if (this.circuit?.record(credKey, verdict, now)) {
+        this.emit({ type: 'circuit-open', key: credKey, code: verdict.code, at: now });
+      }
+      this.coolDown(target, verdict, attemptNo, now);
+      let refreshFailed: unknown;
+      const refreshable = verdict.refreshCredential === true && (st.refreshes ?? 0) < 1;
+      if (refreshable) {
+        try {
+          await this.refresher.refreshFrom(generation);
+        } catch (err) {
+          refreshFailed = err;
+          this.emit({ type: 'error', error: toError(err, 'refreshCredential failed'), at: this.now() });
+        }
+      }
+      const decision: Decision =
+        refreshFailed !== undefined
+          ? { kind: 'stop', outcome: 'fatal', reason: `${verdict.code}: refreshCredential() failed` }
+          : verdict.action !== 'retry' && verdict.refreshCredential !== true
+            ? stopDecision(verdict) // what `decide` answers at once, without its context
+            : decide(verdict, {
+                attempt: attemptNo,
+                now: this.now(),
+                startedAt: st.startedAt,
+                deadline: deadline === null ? this.deadlineOf(message, st) : deadline,
+                collapsible: (this.options.collapsible ?? defaultCollapsible)(message),
+                previousDelayMs: st.previousDelayMs,
+                options: this.retry,
+                random: this.random,
+                refreshes: st.refreshes ?? 0,
+              });
+      if (refreshable) st.refreshes = (st.refreshes ?? 0) + 1;
+      if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
+      st.verdicts.push(verdict);
+      if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
+      return { verdict, decision, target, sent: true, state: mode === 'defer' ? stateOf(st) : undefined };
     } finally {
-      if (probe && !judged) this.circuit?.abandonProbe(credKey);
+      if (probe && verdict === undefined) this.circuit?.abandonProbe(credKey);
     }
-  }
-
-  /**
-   * After a request: the verdict and its side effects (circuit, cool-down), then the decision. Synchronous
-   * unless the verdict asks for a credential refresh. `deadline` null: not read yet.
-   */
-  private judge(
-    message: M,
-    st: RunState,
-    target: Target,
-    credKey: string,
-    value: unknown,
-    error: unknown,
-    failed: boolean,
-    generation: number,
-    deadline: number | undefined | null,
-    mode: Mode,
-  ): Step | Promise<Step> {
-    const attemptNo = st.attempt + 1;
-    st.attempt = attemptNo;
-    const verdict = this.verdictOf(value, error, failed);
-    const now = this.now();
-    if (this.circuit?.record(credKey, verdict, now)) {
-      this.emit({ type: 'circuit-open', key: credKey, code: verdict.code, at: now });
-    }
-    this.coolDown(target, verdict, attemptNo, now);
-    if (verdict.refreshCredential === true && (st.refreshes ?? 0) < 1) return this.refreshThenConclude(message, st, target, verdict, generation, deadline, mode);
-    return this.conclude(message, st, target, verdict, undefined, false, deadline, mode);
-  }
-
-  private async refreshThenConclude(
-    message: M,
-    st: RunState,
-    target: Target,
-    verdict: Verdict,
-    generation: number,
-    deadline: number | undefined | null,
-    mode: Mode,
-  ): Promise<Step> {
-    let refreshFailed: unknown;
-    try {
-      await this.refresher.refreshFrom(generation);
-    } catch (err) {
-      refreshFailed = err;
-      this.emit({ type: 'error', error: toError(err, 'refreshCredential failed'), at: this.now() });
-    }
-    return this.conclude(message, st, target, verdict, refreshFailed, true, deadline, mode);
-  }
-
-  private conclude(
-    message: M,
-    st: RunState,
-    target: Target,
-    verdict: Verdict,
-    refreshFailed: unknown,
-    refreshable: boolean,
-    deadline: number | undefined | null,
-    mode: Mode,
-  ): Step {
-    const attemptNo = st.attempt;
-    const decision: Decision =
-      refreshFailed !== undefined
-        ? { kind: 'stop', outcome: 'fatal', reason: `${verdict.code}: refreshCredential() failed` }
-        : verdict.action !== 'retry' && verdict.refreshCredential !== true
-          ? stopDecision(verdict) // what `decide` answers at once, without its context
-          : decide(verdict, {
-              attempt: attemptNo,
-              now: this.now(),
-              startedAt: st.startedAt,
-              deadline: deadline === null ? this.deadlineOf(message, st) : deadline,
-              collapsible: (this.options.collapsible ?? defaultCollapsible)(message),
-              previousDelayMs: st.previousDelayMs,
-              options: this.retry,
-              random: this.random,
-              refreshes: st.refreshes ?? 0,
-            });
-    if (refreshable) st.refreshes = (st.refreshes ?? 0) + 1;
-    if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
-    st.verdicts.push(verdict);
-    if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
-    return { verdict, decision, target, sent: true, state: mode === 'defer' ? stateOf(st) : undefined };
   }
 
   /**
