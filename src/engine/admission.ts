@@ -33,6 +33,10 @@ interface Lease {
   expiresAt: number;
   /** How many permits the next job asks for beyond the messages waiting (adapts to demand). */
   grant: number;
+  /** Permits this lease started with: once half are spent, the next lease is taken ahead (`prefetch`). */
+  size: number;
+  /** The lease taken ahead: spent once this one is used up or stale (each permit within its own origin's budget). */
+  next: { permits: number; origin: number; expiresAt: number } | undefined;
 }
 
 /** How one window is enforced through bottleneck (exposed for tests and diagnostics). */
@@ -46,8 +50,9 @@ export type WindowPlan =
  * - messages that arrive together (in the same turn of the event loop) are coalesced into one job whose
  *   `weight` is their count;
  * - under steady demand a job also takes a lease of extra permits (at most 1% of the smallest window,
- *   doubling while demand uses them up, halving when they expire unused); later messages spend them
- *   synchronously. Every permit comes out of the bottleneck reservoir.
+ *   growing while demand uses them up, halving when they expire unused); later messages spend them
+ *   synchronously, and once half a lease is spent the next one is taken ahead (`prefetch`), so steady
+ *   demand does not stall on a job. Every permit comes out of the bottleneck reservoir.
  *
  * **Strict over any sliding window.** A reservoir refreshed every `perMs` is a fixed window: a provider
  * counting a sliding window would see up to 2× the count across a refresh. Instead each window of
@@ -72,6 +77,7 @@ export class Admission {
   /** Keys whose round of bottleneck jobs has not finished yet. */
   private readonly running = new Map<string, Promise<void>>();
   private scheduled: ReturnType<typeof setImmediate> | undefined;
+  private closed = false;
   private readonly leases = new Map<string, Lease>();
   private readonly maxLease: number;
   /** How long after its origin a permit may still be spent (also a lease's validity). */
@@ -128,7 +134,104 @@ export class Admission {
   canAdmitNow(key: string): boolean {
     if (this.groups.length === 0) return true;
     const lease = this.leases.get(key);
-    return lease !== undefined && lease.permits > 0 && Date.now() <= lease.expiresAt;
+    if (lease === undefined) return false;
+    const now = Date.now();
+    if (lease.permits > 0 && now <= lease.expiresAt) return true;
+    const n = lease.next;
+    return n !== undefined && n.permits > 0 && now <= n.expiresAt;
+  }
+
+  /**
+   * The key's lease if it holds a fresh permit now (promoting the lease taken ahead when the current one
+   * is used up or stale), else undefined. A lease that went stale with permits left asks for less next time.
+   */
+  private live(key: string): Lease | undefined {
+    const lease = this.leases.get(key);
+    if (lease === undefined) return undefined;
+    const now = Date.now();
+    if (lease.permits > 0) {
+      if (now <= lease.expiresAt) return lease;
+      lease.permits = 0; // expired unused: ask for less next time
+      lease.grant = Math.floor(lease.grant / 2);
+    }
+    const n = lease.next;
+    if (n === undefined) return undefined;
+    lease.next = undefined;
+    if (n.permits <= 0 || now > n.expiresAt) return undefined;
+    lease.permits = n.permits;
+    lease.size = n.permits;
+    lease.origin = n.origin;
+    lease.expiresAt = n.expiresAt;
+    return lease;
+  }
+
+  /** Spends one permit of a live lease; once half of it is spent, the next lease is taken ahead. */
+  private spend(key: string, lease: Lease): number {
+    lease.permits--;
+    if (lease.permits * 2 <= lease.size && lease.next === undefined && lease.grant > 0 && !this.closed && !this.running.has(key)) this.prefetch(key, lease);
+    return lease.origin;
+  }
+
+  /**
+   * Takes the next lease ahead of demand (one bottleneck job of `grant` permits, the key's round), so
+   * that steady demand never waits for a job: without it every lease that runs out stalls its key for
+   * a job's latency (~2 to 5 ms here, a Redis round trip on Redis). Its permits are spent only after the
+   * current lease and only while fresh from their own origin, so the sliding-window bound is unchanged;
+   * permits that expire unused only make the limit stricter.
+   */
+  private prefetch(key: string, lease: Lease): void {
+    const weight = Math.min(lease.grant, this.maxWeight);
+    // Demand spent half a lease while it was fresh: ramp up fast (×4), capped at `maxLease`.
+    lease.grant = Math.min(this.maxLease, lease.grant * 4);
+    const job = (async () => {
+      let origin = NaN;
+      const mark = () => {
+        if (Number.isNaN(origin)) origin = Date.now();
+        return RESOLVED;
+      };
+      for (const g of this.groups) await g.key(key).schedule({ weight }, mark);
+      lease.next = { permits: weight, origin, expiresAt: origin + this.staleMs };
+      // Messages that ran out of permits while the job ran are served from it at once.
+      const batch = this.pending.get(key);
+      if (batch) {
+        let i = 0;
+        for (; i < batch.waiters.length; i++) {
+          const w = batch.waiters[i]!;
+          if (w.settled) continue;
+          const l = this.live(key);
+          if (l === undefined) break;
+          l.permits--;
+          settle(w, l.origin);
+        }
+        batch.waiters.splice(0, i);
+        if (batch.waiters.length === 0) this.pending.delete(key);
+      }
+    })()
+      .catch(ignoreOrigin) // a failed prefetch only means the next messages take the normal path
+      .then(() => {
+        this.running.delete(key);
+        if (this.pending.has(key) && !this.closed) this.scheduled ??= setImmediate(() => this.flush());
+      });
+    this.running.set(key, job);
+  }
+
+  /**
+   * Admits one message to `key` at once if that needs no wait (no windows, or a live lease): the
+   * synchronous part of `admit`. Returns false, and takes nothing, otherwise.
+   */
+  takeNow(key: string): boolean {
+    if (this.groups.length === 0) return true;
+    const lease = this.live(key);
+    if (lease === undefined) return false;
+    this.spend(key, lease);
+    return true;
+  }
+
+  /** Returns a permit `takeNow(key)` took in the same synchronous run (the message did not leave). */
+  giveBack(key: string): void {
+    if (this.groups.length === 0) return;
+    const lease = this.leases.get(key);
+    if (lease !== undefined) lease.permits++;
   }
 
   /** Resolves when one message to `key` is admitted by every window; `null` when admitted at once. */
@@ -144,15 +247,8 @@ export class Admission {
   acquire(key: string, signal?: AbortSignal): number | Promise<number> {
     if (this.groups.length === 0) return Infinity;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const lease = this.leases.get(key);
-    if (lease !== undefined && lease.permits > 0) {
-      if (Date.now() <= lease.expiresAt) {
-        lease.permits--;
-        return lease.origin;
-      }
-      lease.permits = 0; // expired unused: ask for less next time
-      lease.grant = Math.floor(lease.grant / 2);
-    }
+    const lease = this.live(key);
+    if (lease !== undefined) return this.spend(key, lease);
     return new Promise<number>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal, settled: false };
       let batch = this.pending.get(key);
@@ -204,7 +300,7 @@ export class Admission {
       if (live.length === 0) return;
       let lease = this.leases.get(key);
       if (!lease) {
-        lease = { permits: 0, origin: 0, expiresAt: 0, grant: 0 };
+        lease = { permits: 0, origin: 0, expiresAt: 0, grant: 0, size: 0, next: undefined };
         this.leases.set(key, lease);
       }
       // Demand outran the lease (this job exists because permits ran out): lease more next time.
@@ -221,6 +317,8 @@ export class Admission {
       for (const g of this.groups) await g.key(key).schedule({ weight }, mark);
       if (extra > 0) {
         lease.permits = extra; // permits left from an older lease are past their origin's budget
+        lease.size = extra;
+        lease.next = undefined;
         lease.origin = origin;
         lease.expiresAt = origin + this.staleMs;
       }
@@ -232,6 +330,7 @@ export class Admission {
 
   /** Admits what is queued for this turn, then disconnects the limiters. */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.scheduled) clearImmediate(this.scheduled);
     this.running.clear(); // what waits behind a running round is handed to bottleneck now
     this.flush();

@@ -8,6 +8,8 @@ interface Open {
 
 export type CircuitCheck = { kind: 'closed' } | { kind: 'probe' } | { kind: 'open'; verdict: Verdict; retryInMs: number };
 
+const CLOSED: CircuitCheck = Object.freeze({ kind: 'closed' });
+
 /**
  * The fatal circuit: after a `fatal` verdict for a credential, further sends with it fail fast with that
  * verdict until `reset()`, or until one half-open probe after `coolDownMs` succeeds.
@@ -17,9 +19,14 @@ export class FatalCircuit {
 
   constructor(private readonly coolDownMs: number) {}
 
+  /** How many credentials have an open (or half-open) circuit. */
+  get size(): number {
+    return this.open.size;
+  }
+
   check(key: string, now: number): CircuitCheck {
     const o = this.open.get(key);
-    if (!o) return { kind: 'closed' };
+    if (!o) return CLOSED;
     const readyAt = o.openedAt + this.coolDownMs;
     if (now >= readyAt && !o.probing) {
       o.probing = true;
@@ -30,6 +37,7 @@ export class FatalCircuit {
 
   /** Records the verdict of a request that went out with credential `key`. Returns true when it opened the circuit. */
   record(key: string, verdict: Verdict, now: number): boolean {
+    if (this.open.size === 0 && verdict.action !== 'fatal') return false;
     const o = this.open.get(key);
     if (verdict.action === 'fatal') {
       this.open.set(key, { verdict, openedAt: now, probing: false });

@@ -16,6 +16,11 @@ export function retryFloorMs(verdict: Verdict, options: RetryOptions): number {
   return Math.ceil(floor);
 }
 
+/** The decision for a verdict that is not retried (action other than `retry`, no credential refresh). */
+export function stopDecision(verdict: Verdict): Decision {
+  return { kind: 'stop', outcome: OUTCOME_OF[verdict.action as Exclude<Verdict['action'], 'retry'>], reason: `${verdict.action}: ${verdict.code}` };
+}
+
 /**
  * What to do after one attempt. Pure: no I/O, no clock, no randomness besides `ctx.random`.
  *
@@ -26,9 +31,7 @@ export function retryFloorMs(verdict: Verdict, options: RetryOptions): number {
 export function decide(verdict: Verdict, ctx: DecideContext): Decision {
   const o = ctx.options;
   const refreshable = verdict.refreshCredential === true && (ctx.refreshes ?? 0) < 1;
-  if (verdict.action !== 'retry' && !refreshable) {
-    return { kind: 'stop', outcome: OUTCOME_OF[verdict.action], reason: `${verdict.action}: ${verdict.code}` };
-  }
+  if (verdict.action !== 'retry' && !refreshable) return stopDecision(verdict);
   if (verdict.refreshCredential === true && !refreshable) {
     return { kind: 'stop', outcome: 'fatal', reason: `${verdict.code}: still failing after a credential refresh` };
   }

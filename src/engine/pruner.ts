@@ -69,8 +69,7 @@ export class Pruner {
   }
 
   /** Records finished sends for `key` and queues their condemned tokens (synchronous with a synchronous store). */
-  report(key: string, reports: readonly PruneReport[]): void | Promise<void> {
-    const now = this.deps.now();
+  report(key: string, reports: readonly PruneReport[], now: number = this.deps.now()): void | Promise<void> {
     for (let i = 0; i < reports.length; i++) {
       const r = reports[i]!;
       if (this.valveOn) {

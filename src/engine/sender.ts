@@ -5,7 +5,7 @@ import { backoffCeiling } from './backoff.js';
 import { CoolDowns } from './cooldowns.js';
 import { CredentialRefresher } from './credential-refresh.js';
 import { FatalCircuit } from './circuit.js';
-import { decide, retryFloorMs } from './decide.js';
+import { decide, retryFloorMs, stopDecision } from './decide.js';
 import { defaultClassify } from './default-classifier.js';
 import { MemoryDeviceCounterStore } from './device-store.js';
 import { createLimits, type Limits } from './limits.js';
@@ -16,7 +16,7 @@ import { redactTarget, redactVerdict } from './redacted-target.js';
 import { resolveRetryOptions } from './retry-options.js';
 import { SendError } from './send-error.js';
 import { raceAbort, Timers } from './timers.js';
-import { defaultToClassifyInput, isClassifiable, messageIdOf } from './to-classify-input.js';
+import { defaultToClassifyInput, isClassifiable, messageIdOf, valueToClassifyInput } from './to-classify-input.js';
 import type {
   AttemptState,
   Decision,
@@ -76,6 +76,10 @@ class Engine<M> implements Sender<M> {
   private readonly pruner: Pruner;
   private readonly active = new Tracker();
   private readonly hookTasks = new Tracker();
+  private readonly syncDeviceStore: boolean;
+  /** The valve key (`provider:credential`) of the last credential seen: built once, not per message. */
+  private valveCred: string | undefined;
+  private valveKey = '';
   private closed = false;
 
   constructor(
@@ -94,6 +98,7 @@ class Engine<M> implements Sender<M> {
     this.circuit = options.circuit === false ? undefined : new FatalCircuit(options.circuit?.coolDownMs ?? 60_000);
     this.refresher = new CredentialRefresher(options.refreshCredential);
     this.limits = createLimits(options.provider, options.limits);
+    this.syncDeviceStore = this.limits.deviceStore instanceof MemoryDeviceCounterStore;
     this.pruner = new Pruner(options.prune ?? {}, {
       hook: options.onDropToken,
       timers: this.timers,
@@ -108,11 +113,10 @@ class Engine<M> implements Sender<M> {
 
   // ---- public API ----------------------------------------------------------------------------
 
-  send(message: M, opts: { signal?: AbortSignal } = {}): Promise<Outcome<M>> {
+  send(message: M, opts?: { signal?: AbortSignal }): Promise<Outcome<M>> {
     if (this.closed) return Promise.reject(new Error('pushback: the sender is closed'));
-    const p = this.run(message, opts.signal);
-    this.track(this.active, p);
-    return p;
+    // `run` enters and leaves the tracker itself: no extra promise reaction per message.
+    return this.run(message, opts?.signal);
   }
 
   async sendMany(messages: readonly M[], opts: { signal?: AbortSignal } = {}): Promise<Outcome<M>[]> {
@@ -130,7 +134,7 @@ class Engine<M> implements Sender<M> {
       const st: RunState = { ...state, verdicts: [] };
       const step = await this.step(message, st, opts.signal, 'defer');
       if (step.decision.kind === 'stop') {
-        const done = this.finish(message, step, st, this.now() - st.startedAt);
+        const done = this.finish(message, step, st, this.now());
         if (isThenable(done)) await done;
       }
       return { verdict: step.verdict, decision: step.decision, state: step.state } as StepResult;
@@ -178,43 +182,48 @@ class Engine<M> implements Sender<M> {
   // ---- one message ---------------------------------------------------------------------------
 
   private async run(message: M, signal: AbortSignal | undefined): Promise<Outcome<M>> {
-    const st: RunState = { attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: [] };
-    // The first attempt runs on its own: a message that needs no retry (the common case) pays nothing
-    // for the retry machinery. From the first retry on, p-retry drives the attempts.
-    let step = await this.step(message, st, signal, 'wait');
-    if (step.decision.kind === 'retry') {
-      await this.timers.sleep(step.decision.delayMs, signal);
-      step = await pRetry(
-        async () => {
-          const s = await this.step(message, st, signal, 'wait');
-          if (s.decision.kind === 'retry') throw new RetryLater(s.decision.delayMs);
-          return s;
-        },
-        {
-          // Every option is given, in one shape: p-retry fills missing ones with `??=` on a spread copy,
-          // which measured ~15 µs per call here, against ~0.5 µs with all present. Its own delays are 0:
-          // the delay depends on each verdict (Retry-After, provider minimum, deadline), so the engine
-          // waits itself, outside any concurrency slot.
-          retries: Number.POSITIVE_INFINITY, // `decide` owns maxAttempts, deadlines and maxElapsedMs
-          minTimeout: 0,
-          maxTimeout: 0,
-          factor: 1,
-          maxRetryTime: Number.POSITIVE_INFINITY,
-          randomize: false,
-          signal,
-          shouldRetry: always,
-          shouldConsumeRetry: always,
-          onFailedAttempt: async ({ error }) => {
-            if (!(error instanceof RetryLater)) throw error;
-            await this.timers.sleep(error.delayMs, signal);
+    this.active.enter();
+    try {
+      const st: RunState = { attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: [] };
+      // The first attempt runs on its own: a message that needs no retry (the common case) pays nothing
+      // for the retry machinery. From the first retry on, p-retry drives the attempts.
+      let step = await this.step(message, st, signal, 'wait');
+      if (step.decision.kind === 'retry') {
+        await this.timers.sleep(step.decision.delayMs, signal);
+        step = await pRetry(
+          async () => {
+            const s = await this.step(message, st, signal, 'wait');
+            if (s.decision.kind === 'retry') throw new RetryLater(s.decision.delayMs);
+            return s;
           },
-        },
-      );
+          {
+            // Every option is given, in one shape: p-retry fills missing ones with `??=` on a spread copy,
+            // which measured ~15 µs per call here, against ~0.5 µs with all present. Its own delays are 0:
+            // the delay depends on each verdict (Retry-After, provider minimum, deadline), so the engine
+            // waits itself, outside any concurrency slot.
+            retries: Number.POSITIVE_INFINITY, // `decide` owns maxAttempts, deadlines and maxElapsedMs
+            minTimeout: 0,
+            maxTimeout: 0,
+            factor: 1,
+            maxRetryTime: Number.POSITIVE_INFINITY,
+            randomize: false,
+            signal,
+            shouldRetry: always,
+            shouldConsumeRetry: always,
+            onFailedAttempt: async ({ error }) => {
+              if (!(error instanceof RetryLater)) throw error;
+              await this.timers.sleep(error.delayMs, signal);
+            },
+          },
+        );
+      }
+      const finished = this.finish(message, step, st, this.now());
+      const outcome = isThenable(finished) ? await finished : finished;
+      if (this.options.rejectOn?.includes(outcome.outcome)) throw new SendError(outcome, step.target);
+      return outcome;
+    } finally {
+      this.active.leave();
     }
-    const finished = this.finish(message, step, st, this.now() - st.startedAt);
-    const outcome = isThenable(finished) ? await finished : finished;
-    if (this.options.rejectOn?.includes(outcome.outcome)) throw new SendError(outcome, step.target);
-    return outcome;
   }
 
   /**
@@ -225,11 +234,11 @@ class Engine<M> implements Sender<M> {
   private async step(message: M, st: RunState, signal: AbortSignal | undefined, mode: Mode): Promise<Step> {
     const target = this.options.target(message);
     const credKey = target.credential ?? target.project;
-    const deadline = (this.options.deadline ?? defaultDeadline)(message, st.startedAt);
-    const collapsible = (this.options.collapsible ?? defaultCollapsible)(message);
+    // The deadline and the collapse key only matter for a wait or a retry: read when needed.
+    let deadline: number | undefined | null = null;
 
     let probe = false;
-    if (this.circuit) {
+    if (this.circuit && this.circuit.size !== 0) {
       const c = this.circuit.check(credKey, this.now());
       if (c.kind === 'open') return this.circuitOpen(st, target, c.verdict);
       probe = c.kind === 'probe';
@@ -238,6 +247,7 @@ class Engine<M> implements Sender<M> {
     let verdict: Verdict | undefined;
     try {
       if (!this.admitNow(target, signal)) {
+        deadline = this.deadlineOf(message, st);
         const waited = await this.beforeSend(target, st, deadline, signal, mode);
         if (waited) return waited;
         // The slot is held and the request leaves next: a fatal verdict that arrived while this message
@@ -286,17 +296,19 @@ class Engine<M> implements Sender<M> {
       const decision: Decision =
         refreshFailed !== undefined
           ? { kind: 'stop', outcome: 'fatal', reason: `${verdict.code}: refreshCredential() failed` }
-          : decide(verdict, {
-              attempt: attemptNo,
-              now: this.now(),
-              startedAt: st.startedAt,
-              deadline,
-              collapsible,
-              previousDelayMs: st.previousDelayMs,
-              options: this.retry,
-              random: this.random,
-              refreshes: st.refreshes ?? 0,
-            });
+          : verdict.action !== 'retry' && verdict.refreshCredential !== true
+            ? stopDecision(verdict) // what `decide` answers at once, without its context
+            : decide(verdict, {
+                attempt: attemptNo,
+                now: this.now(),
+                startedAt: st.startedAt,
+                deadline: deadline === null ? this.deadlineOf(message, st) : deadline,
+                collapsible: (this.options.collapsible ?? defaultCollapsible)(message),
+                previousDelayMs: st.previousDelayMs,
+                options: this.retry,
+                random: this.random,
+                refreshes: st.refreshes ?? 0,
+              });
       if (refreshable) st.refreshes = (st.refreshes ?? 0) + 1;
       if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
       st.verdicts.push(verdict);
@@ -386,24 +398,34 @@ class Engine<M> implements Sender<M> {
 
   /**
    * The common case without a single await: no cool-down, a free slot, leased permits and a synchronous
-   * device store under its limit. Takes its side effects only once all of them are certain; otherwise
-   * takes none and `beforeSend` does the full job.
+   * device store under its limit. Takes all of them or none (a permit taken from a lease is given back,
+   * synchronously, when a later check fails); with none taken `beforeSend` does the full job.
    */
   private admitNow(target: Target, signal: AbortSignal | undefined): boolean {
     const l = this.limits;
-    if (this.cooldowns.size !== 0 || signal?.aborted || !l.concurrency.available) return false;
-    if (!l.project.canAdmitNow(target.project)) return false;
-    if (target.topic !== undefined && !l.topic.canAdmitNow(target.topic)) return false;
-    if (target.token !== undefined && l.deviceWindows.length > 0) {
-      if (!(l.deviceStore instanceof MemoryDeviceCounterStore)) return false;
-      if (l.deviceStore.reserve(target.token, l.deviceWindows, this.now()) !== 0) return false; // a wait counts nothing
+    if (this.cooldowns.size !== 0 || (signal !== undefined && signal.aborted) || !l.concurrency.available) return false;
+    const project = target.project;
+    const topic = target.topic;
+    if (!l.project.takeNow(project)) return false;
+    if (topic !== undefined && !l.topic.takeNow(topic)) {
+      l.project.giveBack(project);
+      return false;
     }
-    // Both admissions are certain (peeked above); should a lease expire in between, the late job still
-    // takes its permit from the window, so the rate is never exceeded.
-    if (target.topic !== undefined) l.topic.admit(target.topic)?.catch(ignore);
-    l.project.admit(target.project)?.catch(ignore);
+    if (target.token !== undefined && l.deviceWindows.length > 0) {
+      // Reserved last: the permits above are certain, and a wait at the device counts nothing.
+      if (!this.syncDeviceStore || (l.deviceStore as MemoryDeviceCounterStore).reserve(target.token, l.deviceWindows, this.now()) !== 0) {
+        if (topic !== undefined) l.topic.giveBack(topic);
+        l.project.giveBack(project);
+        return false;
+      }
+    }
     l.concurrency.acquire();
     return true;
+  }
+
+  /** The message's deadline (ms since epoch), if it has one. */
+  private deadlineOf(message: M, st: RunState): number | undefined {
+    return (this.options.deadline ?? defaultDeadline)(message, st.startedAt);
   }
 
   /** When the latest cool-down of the target's project, topic or device ends (0: none). */
@@ -460,8 +482,8 @@ class Engine<M> implements Sender<M> {
         if (messageId !== undefined) v.messageId = messageId;
         return v;
       }
-      const result = failed ? { error } : { value };
-      const input = (this.options.toClassifyInput ?? ((r) => defaultToClassifyInput(provider, r)))(result);
+      const custom = this.options.toClassifyInput;
+      const input = custom ? custom(failed ? { error } : { value }) : failed ? defaultToClassifyInput(provider, { error }) : valueToClassifyInput(provider, value);
       return this.classifier(input);
     } catch (err) {
       this.emit({ type: 'error', error: toError(err, 'the classifier threw'), at: this.now() });
@@ -490,7 +512,7 @@ class Engine<M> implements Sender<M> {
 
   /** The terminal outcome: events, hooks, pruning and the valve. */
   /** Synchronous unless the valve store is asynchronous. */
-  private finish(message: M, step: Step, st: RunState, elapsedMs: number): Outcome<M> | Promise<Outcome<M>> {
+  private finish(message: M, step: Step, st: RunState, at: number): Outcome<M> | Promise<Outcome<M>> {
     const decision = step.decision as Extract<Decision, { kind: 'stop' }>;
     const v = step.verdict;
     const outcome: Outcome<M> = {
@@ -498,12 +520,11 @@ class Engine<M> implements Sender<M> {
       message,
       attempts: st.attempt,
       verdicts: st.verdicts,
-      elapsedMs,
+      elapsedMs: at - st.startedAt,
     };
     if (v.messageId !== undefined) outcome.messageId = v.messageId;
     if (v.maybeDelivered) outcome.maybeDelivered = true;
     if (decision.retryAfterMs !== undefined) outcome.retryAfterMs = decision.retryAfterMs;
-    const at = this.now();
     if (this.options.onEvent) {
       this.emit({ type: 'outcome', outcome: outcome.outcome, attempts: outcome.attempts, target: redactTarget(step.target), code: v.code, at });
     }
@@ -527,14 +548,24 @@ class Engine<M> implements Sender<M> {
     } else if (outcome.outcome === 'dropped-token' && target.token !== undefined) {
       reports = [{ dropped: true, event: this.dropEvent(target.token, v.code, v, at) }];
     } else reports = outcome.outcome === 'dropped-token' ? DROPPED_ONE : NOT_DROPPED_ONE;
-    const failed = (err: unknown) => this.emit({ type: 'error', error: toError(err, 'the valve store failed'), at: this.now() });
     try {
-      const r = this.pruner.report(`${this.options.provider}:${target.credential ?? target.project}`, reports);
-      return r ? r.catch(failed) : undefined;
+      const r = this.pruner.report(this.valveKeyOf(target), reports, at);
+      return r ? r.catch(this.valveFailed) : undefined;
     } catch (err) {
-      failed(err);
+      this.valveFailed(err);
       return undefined;
     }
+  }
+
+  private readonly valveFailed = (err: unknown): void => this.emit({ type: 'error', error: toError(err, 'the valve store failed'), at: this.now() });
+
+  private valveKeyOf(target: Target): string {
+    const cred = target.credential ?? target.project;
+    if (cred !== this.valveCred) {
+      this.valveKey = `${this.options.provider}:${cred}`;
+      this.valveCred = cred;
+    }
+    return this.valveKey;
   }
 
   private dropEvent(token: string, code: string, v: Verdict, at: number): DropTokenEvent {
@@ -580,12 +611,19 @@ class Tracker {
     p.then(this.done, this.done);
   }
 
+  /** Counts a task that calls `leave()` exactly once when it ends (no promise reaction needed). */
+  enter(): void {
+    this.count++;
+  }
+
+  leave(): void {
+    this.done();
+  }
+
   idle(): Promise<void> {
     return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
   }
 }
-
-function ignore(): void {}
 
 const COOLING = 'the target is cooling down after a rate-limit response';
 const AT_DEVICE_LIMIT = 'the device is at its rate limit';

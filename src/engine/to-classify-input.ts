@@ -20,7 +20,12 @@ export function defaultToClassifyInput(
     if (result.requestSent !== undefined) input.requestSent = result.requestSent;
     return input;
   }
-  const v = (result.value ?? {}) as Obj;
+  return valueToClassifyInput(provider, result.value);
+}
+
+/** `defaultToClassifyInput` for what a send function returned (no wrapper object). */
+export function valueToClassifyInput(provider: ProviderId, value: unknown): ClassifyInput {
+  const v = (value ?? {}) as Obj;
   if (Array.isArray(v.responses)) return { provider, status: 200, body: v };
   const status = typeof v.status === 'number' ? v.status : typeof v.statusCode === 'number' ? v.statusCode : undefined;
   const input: ClassifyInput = { provider, body: 'body' in v ? v.body : v.data };
