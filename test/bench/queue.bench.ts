@@ -39,10 +39,16 @@ async function ownRedis(): Promise<{ url: string; stop(): Promise<void> }> {
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-  await probe.connect();
-  await probe.ping();
-  probe.disconnect();
+  // redis-server takes a moment to listen: the probe reconnects every 50 ms until it answers.
+  const probe = new Redis(url, { retryStrategy: () => 50, maxRetriesPerRequest: null });
+  probe.on('error', () => {});
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`redis-server exited (${code}); is it installed?`))));
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('redis-server did not answer within 10 s')), 10_000).unref());
+  try {
+    await Promise.race([probe.ping(), exited, timeout]);
+  } finally {
+    probe.disconnect();
+  }
   return {
     url,
     async stop() {
