@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
+import type { ProviderResponse } from '../transport/types.js';
 import type { KeyObject } from 'node:crypto';
 
 /** `apns-push-type` values (Apple, "Sending notification requests to APNs"). */
@@ -80,10 +81,7 @@ export interface ApnsSenderOptions extends ApnsTokenKey {
 }
 
 /** What `send` resolves with: the raw APNs response for the classifier (provider `apns`). */
-export interface ApnsResponse {
-  provider: 'apns';
-  status: number;
-  headers: Record<string, string>;
+export interface ApnsResponse extends ProviderResponse<'apns'> {
   /** Parsed JSON body (`{ reason, timestamp? }`) or the raw text; `''` on success. */
   body: unknown;
   /** The `apns-id` APNs answered with (yours, or the one it assigned); `''` when rejected locally without an id. */
@@ -94,6 +92,4 @@ export interface ApnsResponse {
   timestamp?: number;
   /** Rejected before sending (payload too large, bad header value): no request was made. */
   local?: boolean;
-  /** The body was longer than the transport reads (64 KiB): `body` is its start, as text, unparsed. */
-  bodyTruncated?: true;
 }

@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
+import type { ProviderResponse } from '../transport/types.js';
 import type { AccessTokenSource } from './access-token.js';
 
 /**
@@ -47,14 +48,9 @@ export interface FcmSenderOptions {
 }
 
 /** What `send` resolves with: the raw FCM response for the classifier (provider `fcm`). */
-export interface FcmResponse {
-  provider: 'fcm';
-  status: number;
-  headers: Record<string, string>;
+export interface FcmResponse extends ProviderResponse<'fcm'> {
   /** Parsed JSON (`{ name }` or `{ error: { code, message, status, details } }`) or the raw text (HTML from a proxy...). */
   body: unknown;
   /** `projects/<id>/messages/<id>` on success. */
   messageId?: string;
-  /** The body was longer than the transport reads (64 KiB): `body` is its start, as text, unparsed. */
-  bodyTruncated?: true;
 }

@@ -22,6 +22,17 @@ export interface RawResponse {
   truncated?: boolean;
 }
 
+/** What a sender resolves with: the provider's answer, shaped for the classifier (`ApnsResponse`, `FcmResponse`). */
+export interface ProviderResponse<P extends string> {
+  provider: P;
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON body, or the raw text when it is not JSON (HTML from a proxy...). */
+  body: unknown;
+  /** The body was longer than the transport reads (64 KiB): `body` is its start, as text, unparsed. */
+  bodyTruncated?: true;
+}
+
 /** Response bodies are read up to this many bytes by default (provider error bodies are under 1 KiB; the
  * classifier parses at most 1 MiB and classifies anything cut short by its status). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;

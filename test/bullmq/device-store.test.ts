@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { RedisDeviceCounterStore } from '../../src/bullmq/device-store.js';
 import { connect, removeKeys, uniqueName } from './redis-env.js';
+import { maxInSlidingWindow } from '../helpers/sliding-window.js';
 
 const prefix = `${uniqueName('dev')}:`;
 let a: Redis;
@@ -29,17 +30,6 @@ const FCM_DEVICE = [
   { count: 5_000, perMs: 3_600_000 },
 ];
 type Windows = readonly { count: number; perMs: number }[];
-
-/** The most events any closed window [t, t + perMs] holds (times sorted). */
-function maxInSlidingWindow(times: readonly number[], perMs: number): number {
-  let max = 0;
-  let lo = 0;
-  for (let hi = 0; hi < times.length; hi++) {
-    while (times[hi]! - times[lo]! > perMs) lo++;
-    max = Math.max(max, hi - lo + 1);
-  }
-  return max;
-}
 
 let devices = 0;
 const fresh = (label: string): string => `${label}-${devices++}`;

@@ -1,22 +1,12 @@
 import Bottleneck from 'bottleneck';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Admission, planWindow } from '../../src/engine/admission.js';
+import { maxInSlidingWindow } from '../helpers/sliding-window.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
   vi.useRealTimers();
 });
-
-/** The most events any closed window [t, t + perMs] holds (times sorted). */
-function maxInSlidingWindow(times: readonly number[], perMs: number): number {
-  let max = 0;
-  let lo = 0;
-  for (let hi = 0; hi < times.length; hi++) {
-    while (times[hi]! - times[lo]! > perMs) lo++;
-    max = Math.max(max, hi - lo + 1);
-  }
-  return max;
-}
 
 describe('planWindow', () => {
   it('large windows: k sub-window reservoirs of floor(count/(k+2)); any sliding window sees at most k+2 of them', () => {

@@ -2,23 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryDeviceCounterStore } from '../../src/engine/device-store.js';
 import { fcmToken } from './fixtures.js';
+import { maxInSlidingWindow } from '../helpers/sliding-window.js';
 
 const T0 = 1_767_268_800_000;
 const FCM_DEVICE = [
   { count: 240, perMs: 60_000 },
   { count: 5000, perMs: 3_600_000 },
 ];
-
-/** The most events any closed window [t, t + perMs] holds (times sorted). */
-function maxInSlidingWindow(times: readonly number[], perMs: number): number {
-  let max = 0;
-  let lo = 0;
-  for (let hi = 0; hi < times.length; hi++) {
-    while (times[hi]! - times[lo]! > perMs) lo++;
-    max = Math.max(max, hi - lo + 1);
-  }
-  return max;
-}
 
 describe('MemoryDeviceCounterStore', () => {
   it('allows a burst up to the window count, then says how long to wait', () => {

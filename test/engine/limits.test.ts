@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSender } from '../../src/engine/index.js';
 import type { SenderOptions } from '../../src/engine/types.js';
 import { apnsError, classify, fcmError, fcmOk, fcmToken } from './fixtures.js';
+import { maxInSlidingWindow } from '../helpers/sliding-window.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -9,18 +10,6 @@ interface Msg {
   id: number;
   token?: string;
   project?: string;
-}
-
-/** The most events any closed window [t, t + perMs] holds (times in any order). */
-function maxInSlidingWindow(times: readonly number[], perMs: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let max = 0;
-  let lo = 0;
-  for (let hi = 0; hi < t.length; hi++) {
-    while (t[hi]! - t[lo]! > perMs) lo++;
-    max = Math.max(max, hi - lo + 1);
-  }
-  return max;
 }
 
 function opts(over: Partial<SenderOptions<Msg>> = {}): SenderOptions<Msg> {
