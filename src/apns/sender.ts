@@ -58,7 +58,7 @@ export function apnsSender(options: ApnsSenderOptions): ApnsSender {
     ...(options.now ? { now: options.now } : {}),
   });
   const credential = `apns:${options.teamId}:${options.keyId}:${options.environment}`;
-  const transport: Transport = createTransport(options.transport ?? 'http2', {
+  const transport: Transport = createTransport(options.transport ?? 'frames', {
     origin: options.url ?? APNS_HOSTS[options.environment],
     connections: options.connections ?? 2,
     timeoutMs: options.timeoutMs ?? 10_000,

@@ -40,7 +40,7 @@ export function fcmSender(options: FcmSenderOptions): FcmSender {
   const tokens = new AccessTokenCache(options.credential, options.now ? { now: options.now } : {});
   const credential = `fcm:${options.credentialId ?? options.projectId}`;
   const path = `/v1/projects/${encodeURIComponent(options.projectId)}/messages:send`;
-  const transport = createTransport(options.transport ?? 'http2', {
+  const transport = createTransport(options.transport ?? 'frames', {
     origin: options.url ?? FCM_ORIGIN,
     connections: options.connections ?? 2,
     timeoutMs: options.timeoutMs ?? 15_000,

@@ -36,8 +36,9 @@ export interface FcmSenderOptions {
   connections?: number;
   /** Per-request timeout, ms. Default 15000 (Google: at least 10 s). */
   timeoutMs?: number;
-  /** `http2` (node:http2 sessions, default) or `undici` (Pool, HTTP/2 through ALPN or HTTP/1.1 keep-alive). */
-  transport?: 'http2' | 'undici';
+  /** `frames` (default: pushback's own HTTP/2 framing over node:tls), `http2` (node:http2 sessions) or `undici`
+   * (Pool, HTTP/2 through ALPN or HTTP/1.1 keep-alive). See README "Transports". */
+  transport?: 'frames' | 'http2' | 'undici';
   /** Immediate re-sends of requests that never reached FCM (refused stream, GOAWAY). Default 2. */
   maxImmediateRetries?: number;
   /** Streams per connection for undici's `pipelining`. Default 100. */

@@ -2,10 +2,10 @@
  * `npm run bench -- --only senders`: the APNs and FCM senders against their peers, in one run, against
  * the same fake provider (a child process, HTTP/2 over TLS on loopback).
  *
- * - APNs: pushback/apns (node:http2 and undici transports) vs @parse/node-apn `Provider` (one session,
- *   its default) and `MultiProvider` (same connection count as ours). Every variant gets the same load:
- *   `WINDOW` concurrent single-token sends until N are done. `apns.vsNodeApn` = ours (default transport)
- *   over node-apn `Provider`.
+ * - APNs: pushback/apns (its three transports: `frames`, the default, `http2` and `undici`) vs
+ *   @parse/node-apn `Provider` (one session, its default) and `MultiProvider` (same connection count as
+ *   ours). Every variant gets the same load: `WINDOW` concurrent single-token sends until N are done.
+ *   `apns.vsNodeApn` = ours (default transport) over node-apn `Provider`.
  * - FCM: pushback/fcm vs firebase-admin `sendEach` for 10,000 messages (chunks of 500, the SDK maximum;
  *   one call at a time and 4 at a time, rotated in the same rounds as ours; the better counts). Its `http2.connect` is
  *   redirected to the fake server by `redirectHttp2` (src/testing/http2-redirect.ts), which also fixes its
@@ -151,7 +151,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       connections,
     };
     const apnsVariants: Variant[] = [];
-    for (const transport of ['http2', 'undici'] as const) {
+    for (const transport of ['frames', 'http2', 'undici'] as const) {
       const s = apnsSender({ ...apnsOpts, transport });
       apnsVariants.push({
         key: `apns.pushback.${transport}PerSec`,
@@ -184,7 +184,8 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       });
     }
     Object.assign(out, await compare(apnsVariants, N, rounds, log));
-    out['apns.vsNodeApn'] = Number(out['apns.pushback.http2PerSec']) / Number(out['apns.nodeApn.ProviderPerSec']);
+    out['apns.vsNodeApn'] = Number(out['apns.pushback.framesPerSec']) / Number(out['apns.nodeApn.ProviderPerSec']);
+    out['apns.framesVsHttp2'] = Number(out['apns.pushback.framesPerSec']) / Number(out['apns.pushback.http2PerSec']);
     out['apns.undiciVsHttp2'] = Number(out['apns.pushback.undiciPerSec']) / Number(out['apns.pushback.http2PerSec']);
 
     // ---------------------------------------------------------------- FCM
@@ -192,7 +193,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     const messages = Array.from({ length: M }, (_, i) => ({ token: `fcm-${i}`, notification: { title: 'Hello', body: 'A push notification of ordinary size' }, data: { n: String(i) } }));
     const credential = { getAccessToken: async () => ({ access_token: 'bench-access-token', expires_in: 3600 }) };
     const fcmVariants: Variant[] = [];
-    for (const transport of quick ? (['http2'] as const) : (['http2', 'undici'] as const)) {
+    for (const transport of quick ? (['frames'] as const) : (['frames', 'http2', 'undici'] as const)) {
       const fcm = fcmSender({ projectId: 'bench-project', credential, url: server.url, tls: { ca: server.ca }, connections, transport });
       fcmVariants.push({
         key: `fcm.pushback.${transport}PerSec`,
@@ -233,7 +234,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       redirect.restore();
     }
     const theirs = Math.max(Number(out['fcm.firebaseAdmin.sequentialPerSec']), Number(out['fcm.firebaseAdmin.parallel4PerSec'] ?? 0));
-    out['fcm.vsFirebaseAdmin'] = Number(out['fcm.pushback.http2PerSec']) / theirs;
+    out['fcm.vsFirebaseAdmin'] = Number(out['fcm.pushback.framesPerSec']) / theirs;
     out['senders.window'] = WINDOW;
     out['senders.connections'] = connections;
   } finally {

@@ -37,7 +37,7 @@ function make(extra: Partial<FcmSenderOptions> = {}): FcmSender {
 
 const message = (token: string) => ({ token, notification: { title: 'Hi', body: 'there' }, data: { k: 'v' } });
 
-describe.each(['http2', 'undici'] as const)('fcmSender over %s', (transport) => {
+describe.each(['frames', 'http2', 'undici'] as const)('fcmSender over %s', (transport) => {
   it('sends one message per request with the bearer token and returns the message name', async () => {
     const seen: { headers: Record<string, unknown>; body: unknown }[] = [];
     fake.script({ route: 'fcm', times: Infinity, where: (r) => (seen.push({ headers: { ...r.headers }, body: r.body }), false) });

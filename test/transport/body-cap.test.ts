@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../src/classify/index.js';
 import { fcmSender } from '../../src/fcm/index.js';
 import { testCertificate } from '../../src/testing/cert.js';
+import { FramesPool } from '../../src/transport/frames-pool.js';
 import { H2SessionPool } from '../../src/transport/h2-pool.js';
 import { DEFAULT_MAX_BODY_BYTES, type Transport, type TransportOptions } from '../../src/transport/types.js';
 import { UndiciTransport } from '../../src/transport/undici-transport.js';
@@ -54,6 +55,7 @@ const opts = (): TransportOptions => ({ origin, connections: 1, timeoutMs: 30_00
 const request = { path: '/v1/projects/p/messages:send', headers: { 'content-type': 'application/json' }, body: '{}' };
 
 describe.each([
+  ['frames', (o: TransportOptions): Transport => new FramesPool(o)],
   ['http2', (o: TransportOptions): Transport => new H2SessionPool(o)],
   ['undici', (o: TransportOptions): Transport => new UndiciTransport(o)],
 ])('%s transport: body cap', (_kind, make) => {

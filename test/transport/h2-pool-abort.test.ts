@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFcmSender } from '../../src/fcm/index.js';
 import { startFakeProvider, type FakeProvider } from '../../src/testing/index.js';
+import { FramesPool } from '../../src/transport/frames-pool.js';
 import { H2SessionPool } from '../../src/transport/h2-pool.js';
 import { TransportError } from '../../src/transport/transport-error.js';
 import { UndiciTransport } from '../../src/transport/undici-transport.js';
@@ -45,6 +46,7 @@ async function warningsDuring(fn: () => Promise<unknown>): Promise<Error[]> {
 }
 
 const transports: Record<string, (o: TransportOptions) => Transport> = {
+  frames: (o) => new FramesPool(o),
   http2: (o) => new H2SessionPool(o),
   undici: (o) => new UndiciTransport(o),
 };

@@ -6,13 +6,17 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../src/testing/index.js';
+import { FramesPool } from '../../src/transport/frames-pool.js';
 import { H2SessionPool } from '../../src/transport/h2-pool.js';
 import { TransportError } from '../../src/transport/transport-error.js';
 import type { TransportOptions } from '../../src/transport/types.js';
 import { startFreezeProxy } from '../helpers/freeze-proxy.js';
 
 let fake: FakeProvider;
-const pools: H2SessionPool[] = [];
+const pools: (H2SessionPool | FramesPool)[] = [];
+/** Both HTTP/2 pools pass the same tests: node:http2 sessions and pushback's own framing. */
+const kinds = { http2: H2SessionPool, frames: FramesPool } as const;
+let Pool: (typeof kinds)[keyof typeof kinds] = H2SessionPool;
 beforeAll(async () => {
   fake = await startFakeProvider({ fcmAccessTokens: ['t'] });
 });
@@ -27,8 +31,8 @@ afterEach(async () => {
 /** Far longer than any of these tests may take: a request that waits for it settles with ETIMEDOUT. */
 const LONG_TIMEOUT = 45_000;
 
-function pool(extra: Partial<TransportOptions> = {}): H2SessionPool {
-  const p = new H2SessionPool({ origin: fake.url, connections: 2, timeoutMs: LONG_TIMEOUT, warmUp: true, maxImmediateRetries: 2, tls: { ca: fake.ca, servername: 'localhost' }, ...extra });
+function pool(extra: Partial<TransportOptions> = {}): H2SessionPool | FramesPool {
+  const p = new Pool({ origin: fake.url, connections: 2, timeoutMs: LONG_TIMEOUT, warmUp: true, maxImmediateRetries: 2, tls: { ca: fake.ca, servername: 'localhost' }, ...extra });
   pools.push(p);
   return p;
 }
@@ -52,7 +56,10 @@ function tally(results: string[]): Record<string, number> {
   return out;
 }
 
-describe('H2SessionPool: connection failures fail fast', () => {
+describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s pool: connection failures fail fast', (kind) => {
+  beforeAll(() => {
+    Pool = kinds[kind];
+  });
   it('a reset in the middle of a burst fails every request in flight at once, as maybe delivered; the next goes to a new connection', async () => {
     const p = pool({ connections: 1 });
     await p.request(fcm('warm'));

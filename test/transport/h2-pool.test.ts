@@ -2,12 +2,16 @@ import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../src/classify/index.js';
 import { startFakeProvider, type FakeProvider } from '../../src/testing/index.js';
+import { FramesPool } from '../../src/transport/frames-pool.js';
 import { H2SessionPool } from '../../src/transport/h2-pool.js';
 import { TransportError } from '../../src/transport/transport-error.js';
 import type { TransportOptions } from '../../src/transport/types.js';
 
 let fake: FakeProvider;
-const pools: H2SessionPool[] = [];
+const pools: (H2SessionPool | FramesPool)[] = [];
+/** Both HTTP/2 pools pass the same tests: node:http2 sessions and pushback's own framing. */
+const kinds = { http2: H2SessionPool, frames: FramesPool } as const;
+let Pool: (typeof kinds)[keyof typeof kinds] = H2SessionPool;
 beforeAll(async () => {
   fake = await startFakeProvider({ fcmAccessTokens: ['t'] });
 });
@@ -19,8 +23,8 @@ afterEach(async () => {
   fake.reset();
 });
 
-function pool(extra: Partial<TransportOptions> = {}): H2SessionPool {
-  const p = new H2SessionPool({ origin: fake.url, connections: 2, timeoutMs: 5000, warmUp: true, maxImmediateRetries: 2, tls: { ca: fake.ca }, ...extra });
+function pool(extra: Partial<TransportOptions> = {}): H2SessionPool | FramesPool {
+  const p = new Pool({ origin: fake.url, connections: 2, timeoutMs: 5000, warmUp: true, maxImmediateRetries: 2, tls: { ca: fake.ca }, ...extra });
   pools.push(p);
   return p;
 }
@@ -31,7 +35,10 @@ const fcm = (token: string) => ({
   body: JSON.stringify({ message: { token } }),
 });
 
-describe('H2SessionPool', () => {
+describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s pool', (kind) => {
+  beforeAll(() => {
+    Pool = kinds[kind];
+  });
   it('returns status, lower-case headers without pseudo-headers, and the body text', async () => {
     const res = await pool().request(fcm('a'));
     expect(res.status).toBe(200);
@@ -41,7 +48,7 @@ describe('H2SessionPool', () => {
   });
 
   it('rejects a bad `connections`', () => {
-    expect(() => new H2SessionPool({ origin: fake.url, connections: 0, timeoutMs: 1, warmUp: false, maxImmediateRetries: 0 })).toThrow(RangeError);
+    expect(() => new Pool({ origin: fake.url, connections: 0, timeoutMs: 1, warmUp: false, maxImmediateRetries: 0 })).toThrow(RangeError);
   });
 
   it('re-sends a refused stream at most maxImmediateRetries times, then fails as not sent', async () => {
@@ -110,7 +117,10 @@ describe('H2SessionPool', () => {
   });
 });
 
-describe('H2SessionPool close()', () => {
+describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s pool close()', (kind) => {
+  beforeAll(() => {
+    Pool = kinds[kind];
+  });
   it('still times out a hung request, so close() ends', async () => {
     const p = pool({ timeoutMs: 100, connections: 1 });
     await p.request(fcm('warm'));
