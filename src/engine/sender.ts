@@ -261,6 +261,21 @@ class Engine<M> implements Sender<M> {
           probe = c.kind === 'probe';
         }
       }
+      if (st.attempt > 0) {
+        // A retry that waited for its slot, admission or a late timer past the deadline is not made
+        // (its permits are forfeited: the limits only get stricter).
+        if (deadline === null) deadline = this.deadlineOf(message, st);
+        const now = this.now();
+        if (deadline !== undefined && now > deadline) {
+          this.limits.concurrency.release();
+          const p = this.options.provider;
+          return this.local(st, target, localVerdict(p, 'PUSHBACK_EXPIRED', 'retry', "the message's deadline passed while the retry waited to leave", 0), {
+            kind: 'stop',
+            outcome: 'expired',
+            reason: `the deadline passed ${now - deadline} ms before the retry could leave`,
+          });
+        }
+      }
       const attemptNo = st.attempt + 1;
       const generation = this.refresher.generation;
       let value: unknown;

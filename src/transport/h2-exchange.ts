@@ -167,13 +167,16 @@ function onData(this: ExchangeStream, chunk: Buffer): void {
 
 function onEnd(this: ExchangeStream): void {
   const ex = this[kExchange];
-  if (ex.status) ex.respond(false);
+  // Node also ends the readable side when the stream is reset: then rstCode is already set.
+  if (ex.status) ex.respond(this.rstCode !== undefined && this.rstCode !== 0);
 }
 
 function onClose(this: ExchangeStream): void {
   const ex = this[kExchange];
   if (ex.settled) return;
-  if (ex.status && this.rstCode === 0) ex.respond(false);
+  // Once the final status has arrived the request was processed, whatever a later GOAWAY or RST_STREAM
+  // claims (see FrameConnection#cut): the status stands, with the body marked truncated if it was cut.
+  if (ex.status) ex.respond(this.rstCode !== 0);
   else ex.fail(classifyClose(ex.slot, this));
 }
 

@@ -182,6 +182,21 @@ describe('createSender: expiry and abort', () => {
     expect(p.calls).toHaveLength(1);
   });
 
+  it('a retry whose wait for a concurrency slot outlasts the deadline is not made: expired, no request', async () => {
+    // A fails once (retry in 1 s, well inside its 3 s deadline); B takes the only slot first and holds it
+    // for 10 s, so A's retry could only leave at ~10 s, after its deadline.
+    const p = provider((m, n) => (m.id === 1 && n === 1 ? fcmError(503, 'UNAVAILABLE', { 'retry-after': '1' }) : m.id === 2 ? new Promise<RawResponse>((r) => setTimeout(() => r(fcmOk('b')), 10_000)) : fcmOk('a')));
+    const s = createSender(p.send, opts({ limits: { concurrency: 1, project: [], device: [] } }));
+    const a = s.send({ id: 1, deadline: T0 + 3000 });
+    await vi.advanceTimersByTimeAsync(500);
+    const b = s.send({ id: 2 });
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(await a).toMatchObject({ outcome: 'expired', attempts: 2 });
+    expect(await b).toMatchObject({ outcome: 'delivered' });
+    expect(p.calls.filter((c) => c.m.id === 1)).toHaveLength(1);
+    await s.close();
+  });
+
   it('reads FCM android.ttl and apns-expiration as deadlines', async () => {
     const p = provider(() => fcmError(503, 'UNAVAILABLE', { 'retry-after': '4' }));
     const s = createSender(p.send, opts());

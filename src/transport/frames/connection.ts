@@ -55,6 +55,9 @@ export interface H2ConnectionOptions {
   timeoutMs: number;
 }
 
+/** How long an ended connection waits for the peer to end its side before the socket is destroyed. */
+const LINGER_MS = 1000;
+
 /** Our receive window for the connection: opened once at the start, topped up when half is used. */
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
@@ -496,10 +499,10 @@ export class H2Connection {
     const s = this.#streams.get(id);
     if (!s || s.settled) return;
     if (code === H2Error.REFUSED_STREAM) {
-      return this.#fail(s, true, new TransportError('Stream refused by the server (not processed)', { code: 'ERR_HTTP2_REFUSED_STREAM', requestSent: false }));
+      return this.#cut(s, true, new TransportError('Stream refused by the server (not processed)', { code: 'ERR_HTTP2_REFUSED_STREAM', requestSent: false }));
     }
     if (s.status !== 0 && code === H2Error.NO_ERROR) return this.#respond(s, false);
-    this.#fail(s, false, new TransportError(`Stream closed before the response (rst ${code})`, { code: 'ECONNRESET', requestSent: true }));
+    this.#cut(s, false, new TransportError(`Stream closed before the response (rst ${code})`, { code: 'ECONNRESET', requestSent: true }));
   }
 
   #onGoaway(lastStreamId: number, errorCode: number, debug: Buffer): void {
@@ -511,7 +514,7 @@ export class H2Connection {
     const why = reason ? ` (${reason})` : '';
     for (const s of [...this.#streams.values()]) {
       if (s.id > goaway.lastStreamId) {
-        this.#fail(s, true, new TransportError(`GOAWAY above last stream id ${goaway.lastStreamId} (not processed)${why}`, { code: 'ERR_HTTP2_GOAWAY_SESSION', requestSent: false, goaway }));
+        this.#cut(s, true, new TransportError(`GOAWAY above last stream id ${goaway.lastStreamId} (not processed)${why}`, { code: 'ERR_HTTP2_GOAWAY_SESSION', requestSent: false, goaway }));
       }
     }
     this.#failQueued(new TransportError(`Stream never opened${why}`, { code: 'ERR_HTTP2_GOAWAY_SESSION', requestSent: false, goaway }));
@@ -534,6 +537,16 @@ export class H2Connection {
     if (s.sent < s.body.length) this.#write(rstStreamFrame(s.id, H2Error.CANCEL)); // answered before its body was sent
     this.#finish(s);
     s.job.resolve(res);
+  }
+
+  /**
+   * The stream ended early. Once its final status has arrived the server has processed the request, whatever
+   * a later GOAWAY or RST_STREAM claims (a server that answers and then sends GOAWAY with a lower last stream
+   * id drops the body it queued): the status stands, with the body marked truncated. Before that, it fails.
+   */
+  #cut(s: FrameStream, retryable: boolean, error: TransportError): void {
+    if (s.status !== 0) this.#respond(s, true);
+    else this.#fail(s, retryable, error);
   }
 
   #fail(s: FrameStream, retryable: boolean, error: TransportError): void {
@@ -571,10 +584,18 @@ export class H2Connection {
     }
   }
 
+  /**
+   * A draining connection with nothing left on it says GOAWAY and ends its side. A peer that never ends
+   * its own side (a node:http2 server that sent GOAWAY keeps the session half open) is cut after
+   * LINGER_MS, so `close()` always finishes.
+   */
   #endIfIdle(): void {
-    if (this.draining && !this.socket.destroyed && this.#streams.size === 0 && this.#queue.length === 0) {
+    if (this.draining && !this.socket.destroyed && !this.socket.writableEnded && this.#streams.size === 0 && this.#queue.length === 0) {
+      if (this.connecting) return void this.socket.destroy(); // nothing sent yet, nothing to say
+      this.#write(goawayFrame(0, H2Error.NO_ERROR));
       this.#flush();
       this.socket.end();
+      setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
     }
   }
 
@@ -587,14 +608,14 @@ export class H2Connection {
     const why = this.#error ? `: ${this.#error.message}` : '';
     for (const s of [...this.#streams.values()]) {
       if (!s.written) this.#fail(s, true, new TransportError(`Connection closed before the request was sent${why}`, { code: goaway ? 'ERR_HTTP2_GOAWAY_SESSION' : 'ERR_HTTP2_INVALID_SESSION', requestSent: false, cause: this.#error }));
-      else if (goaway && s.id > goaway.lastStreamId) this.#fail(s, true, new TransportError(`GOAWAY above last stream id ${goaway.lastStreamId} (not processed)`, { code: 'ERR_HTTP2_GOAWAY_SESSION', requestSent: false, goaway }));
+      else if (goaway && s.id > goaway.lastStreamId) this.#cut(s, true, new TransportError(`GOAWAY above last stream id ${goaway.lastStreamId} (not processed)`, { code: 'ERR_HTTP2_GOAWAY_SESSION', requestSent: false, goaway }));
       else {
         const message = goaway
           ? `Connection closed by GOAWAY${goaway.reason ? ` (${goaway.reason})` : ''} before the response`
           : this.lost
             ? `Connection lost before the response: ${this.lost}`
             : `Connection closed before the response${why}`;
-        this.#fail(s, false, new TransportError(message, { code: 'ECONNRESET', requestSent: true, ...(goaway ? { goaway } : {}), cause: this.#error }));
+        this.#cut(s, false, new TransportError(message, { code: 'ECONNRESET', requestSent: true, ...(goaway ? { goaway } : {}), cause: this.#error }));
       }
     }
     this.#failQueued(new TransportError(`Connection closed${why}`, { code: 'ERR_HTTP2_INVALID_SESSION', requestSent: false, cause: this.#error }));
