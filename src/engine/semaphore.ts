@@ -12,6 +12,11 @@ export class Semaphore {
     if (!(limit >= 1)) throw new RangeError(`concurrency must be >= 1, got ${limit}`);
   }
 
+  /** The number of slots (`Infinity` without a limit). */
+  get size(): number {
+    return this.limit;
+  }
+
   get inFlight(): number {
     return this.active;
   }

@@ -45,6 +45,8 @@ class RetryLater extends Error {
 
 interface RunState extends AttemptState {
   verdicts: Verdict[];
+  /** Told once when the message first waits or its first attempt ends (see `sendMany`). */
+  idle?: (() => void) | undefined;
 }
 
 type Mode = 'wait' | 'defer';
@@ -119,12 +121,59 @@ class Engine<M> implements Sender<M> {
     return this.run(message, opts?.signal);
   }
 
-  async sendMany(messages: readonly M[], opts: { signal?: AbortSignal } = {}): Promise<Outcome<M>[]> {
-    const settled = await Promise.allSettled(messages.map((m) => this.send(m, opts)));
-    return settled.map((s) => {
-      if (s.status === 'fulfilled') return s.value;
-      if (s.reason instanceof SendError) return s.reason.outcome as Outcome<M>;
-      throw s.reason;
+  /**
+   * Sends every message and resolves with their outcomes in input order. Messages enter the engine
+   * through a window as wide as `limits.concurrency`: a message holds its place until its first request
+   * is answered or it starts a wait (a retry's backoff, a cooled-down or saturated device), so a retry or
+   * a hot device never holds back the rest, while a million-message call does not start a million
+   * sends (and their promises, timers and `startedAt` clocks) at once.
+   */
+  sendMany(messages: readonly M[], opts: { signal?: AbortSignal } = {}): Promise<Outcome<M>[]> {
+    if (this.closed) return Promise.reject(new Error('pushback: the sender is closed'));
+    const n = messages.length;
+    const out = new Array<Outcome<M>>(n);
+    if (n === 0) return Promise.resolve(out);
+    const width = this.limits.concurrency.size;
+    const signal = opts.signal;
+    this.active.enter(); // close() waits for the whole call, messages not yet started included
+    return new Promise<Outcome<M>[]>((resolve, reject) => {
+      let next = 0;
+      let open = 0;
+      let done = 0;
+      let error: { e: unknown } | undefined;
+      const settle = () => {
+        if (++done < n) return;
+        this.active.leave();
+        if (error) reject(error.e);
+        else resolve(out);
+      };
+      const pump = () => {
+        while (open < width && next < n) {
+          const i = next++;
+          open++;
+          let placed = true;
+          const free = () => {
+            if (!placed) return;
+            placed = false;
+            open--;
+            pump();
+          };
+          this.run(messages[i]!, signal, free).then(
+            (o) => {
+              out[i] = o;
+              free();
+              settle();
+            },
+            (e: unknown) => {
+              if (e instanceof SendError) out[i] = e.outcome as Outcome<M>;
+              else error ??= { e };
+              free();
+              settle();
+            },
+          );
+        }
+      };
+      pump();
     });
   }
 
@@ -181,13 +230,19 @@ class Engine<M> implements Sender<M> {
 
   // ---- one message ---------------------------------------------------------------------------
 
-  private async run(message: M, signal: AbortSignal | undefined): Promise<Outcome<M>> {
+  /** `idle`: called (at most once) when the message first waits or its first attempt is answered (`sendMany`'s window). */
+  private async run(message: M, signal: AbortSignal | undefined, idle?: () => void): Promise<Outcome<M>> {
     this.active.enter();
     try {
       const st: RunState = { attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: [] };
+      if (idle) st.idle = idle;
       // The first attempt runs on its own: a message that needs no retry (the common case) pays nothing
       // for the retry machinery. From the first retry on, p-retry drives the attempts.
       let step = await this.step(message, st, signal, 'wait');
+      if (st.idle) {
+        st.idle = undefined;
+        idle!();
+      }
       if (step.decision.kind === 'retry') {
         await this.timers.sleep(step.decision.delayMs, signal);
         step = await pRetry(
@@ -406,6 +461,11 @@ class Engine<M> implements Sender<M> {
       if (mode === 'defer') {
         const verdict = localVerdict(this.options.provider, 'PUSHBACK_WAIT', 'retry', why, waitMs);
         return { verdict, decision: { kind: 'retry', delayMs: waitMs, reason: why }, target, sent: false, state: stateOf(st) };
+      }
+      if (st.idle) {
+        const idle = st.idle;
+        st.idle = undefined;
+        idle();
       }
       await this.timers.sleep(waitMs, signal);
     }

@@ -442,3 +442,62 @@ describe('close()', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('sendMany(): a window as wide as limits.concurrency', () => {
+  it('starts no more messages than the window holds: a large call does not start every send at once', async () => {
+    let targets = 0;
+    const p = provider(() => new Promise<RawResponse>((r) => setTimeout(() => r(fcmOk()), 100)));
+    const s = createSender(
+      p.send,
+      opts({
+        target: (m) => {
+          targets++;
+          return { project: 'demo', token: m.token };
+        },
+        limits: { concurrency: 5, project: [], device: [] },
+      }),
+    );
+    const all = s.sendMany(Array.from({ length: 1000 }, (_, id) => ({ id, token: fcmToken(id) })));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(targets).toBe(5); // five messages entered the engine; 995 are still plain data
+    await vi.advanceTimersByTimeAsync(100 * 200 + 100);
+    const outcomes = await all;
+    expect(outcomes.map((o) => o.message.id)).toEqual(Array.from({ length: 1000 }, (_, id) => id));
+    expect(outcomes.every((o) => o.outcome === 'delivered')).toBe(true);
+    await s.close();
+  });
+
+  it('a message waiting for its retry or for a saturated device gives its place to the next', async () => {
+    // Concurrency 2. Messages 0 and 1 answer 503 with Retry-After 60 s; messages 2..5 go to one device
+    // allowed 1 send per minute. Messages 6..15 must not wait for either.
+    const hot = fcmToken(999);
+    const p = provider((m, n) => (m.id < 2 && n === 1 ? fcmError(503, 'UNAVAILABLE', { 'retry-after': '60' }) : fcmOk()));
+    const s = createSender(p.send, opts({ limits: { concurrency: 2, project: [], device: [{ count: 1, perMs: 60_000 }] } }));
+    const msgs = Array.from({ length: 16 }, (_, id) => ({ id, token: id >= 2 && id <= 5 ? hot : fcmToken(id) }));
+    const all = s.sendMany(msgs);
+    await vi.advanceTimersByTimeAsync(1000);
+    const sentEarly = new Set(p.calls.map((c) => c.m.id));
+    for (let id = 6; id < 16; id++) expect(sentEarly, `message ${id}`).toContain(id);
+    expect(p.calls.filter((c) => c.m.token === hot)).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    const outcomes = await all;
+    expect(outcomes.map((o) => o.outcome)).toEqual(msgs.map(() => 'delivered'));
+    expect(outcomes.slice(0, 2).map((o) => o.attempts)).toEqual([2, 2]);
+    await s.close();
+  });
+
+  it('close() waits for a sendMany call, messages not yet started included', async () => {
+    const p = provider(() => new Promise<RawResponse>((r) => setTimeout(() => r(fcmOk()), 100)));
+    const s = createSender(p.send, opts({ limits: { concurrency: 2, project: [], device: [] } }));
+    const all = s.sendMany(Array.from({ length: 10 }, (_, id) => ({ id })));
+    await vi.advanceTimersByTimeAsync(10);
+    let closed = false;
+    const closing = s.close().then(() => (closed = true));
+    await vi.advanceTimersByTimeAsync(250);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1000);
+    await closing;
+    expect((await all).every((o) => o.outcome === 'delivered')).toBe(true);
+    expect(p.calls).toHaveLength(10);
+  });
+});
