@@ -54,6 +54,9 @@ export interface FakeProviderOptions {
   h2c?: boolean;
   /** Host to bind; loopback only (default 127.0.0.1). */
   host?: '127.0.0.1' | 'localhost' | '::1';
+  /** TLS identity; default `testCertificate()` (one per process). Pass one to run several servers (e.g.
+   * cluster workers sharing a port) that clients trust alike. */
+  certificate?: { key: string; cert: string };
 }
 
 export interface MarkDeadOptions {

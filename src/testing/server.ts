@@ -41,7 +41,7 @@ function listen(server: NetServer, host: string): Promise<number> {
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
   const host = options.host ?? '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error('startFakeProvider: host must be a loopback address');
-  const { key, cert } = await testCertificate();
+  const { key, cert } = options.certificate ?? (await testCertificate());
   const now = options.now ?? Date.now;
   const maxBody = options.maxBodyBytes ?? 1 << 20;
   let maxStreams = options.maxConcurrentStreams ?? 1000;

@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- --only senders`: the APNs and FCM senders against their peers, in one run, against
- * the same fake provider (a child process, HTTP/2 over TLS on loopback).
+ * the same fake provider (HTTP/2 over TLS on loopback, a cluster of 2 server processes outside this one:
+ * see senders-fake-child.ts).
  *
  * - APNs: pushback/apns (its three transports: `frames`, the default, `http2` and `undici`) vs
  *   @parse/node-apn `Provider` (one session, its default) and `MultiProvider` (same connection count as
@@ -11,7 +12,7 @@
  *   redirected to the fake server by `redirectHttp2` (src/testing/http2-redirect.ts), which also fixes its
  *   `':scheme': 'https:'`. `fcm.vsFirebaseAdmin` = ours over the better firebase-admin figure.
  * - `*CpuUsPerMsg`: client CPU per message (best round), a steadier figure than msgs/s when other work
- *   shares the machine; on a quiet 2-core box throughput is bound by it (the server has the other core).
+ *   shares the machine; client and servers share the 2 cores.
  */
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -30,6 +31,7 @@ const token = (i: number) => i.toString(16).padStart(64, '0');
 
 interface Child {
   url: string;
+  workers: number;
   ca: string;
   key: ApnsTestKey;
   stop(): void;
@@ -37,8 +39,8 @@ interface Child {
 
 async function startChild(): Promise<Child> {
   const child = fork(fileURLToPath(new URL('./senders-fake-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const info = await new Promise<{ url: string; ca: string; key: ApnsTestKey }>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as { url: string; ca: string; key: ApnsTestKey }));
+  const info = await new Promise<{ url: string; ca: string; key: ApnsTestKey; workers: number }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { url: string; ca: string; key: ApnsTestKey; workers: number }));
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`fake provider exited with ${code}`)));
   });
@@ -237,6 +239,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     out['fcm.vsFirebaseAdmin'] = Number(out['fcm.pushback.framesPerSec']) / theirs;
     out['senders.window'] = WINDOW;
     out['senders.connections'] = connections;
+    out['senders.serverProcesses'] = server.workers;
   } finally {
     server.stop();
   }
