@@ -15,17 +15,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { loadBuilt } from './built.js';
 
-type EngineModule = typeof import('../../src/engine/index.js');
-
-/** The built JS (`dist/`, what users run; `npm run bench` builds first), else the TypeScript sources. */
-async function loadEngine(): Promise<EngineModule> {
-  const built = new URL('../../dist/engine/index.js', import.meta.url);
-  const spec = existsSync(built) ? built.href : new URL('../../src/engine/index.ts', import.meta.url).href;
-  return (await import(spec)) as EngineModule;
-}
-const { Admission, createSender } = await loadEngine();
+const { Admission, createSender } = await loadBuilt<typeof import('../../src/engine/index.js')>('engine/index');
 
 export const name = 'engine';
 

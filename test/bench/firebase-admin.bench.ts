@@ -10,8 +10,10 @@ import { createRequire } from 'node:module';
 import type * as AppModule from 'firebase-admin/app';
 import type { Messaging } from 'firebase-admin/messaging';
 import type * as MessagingModule from 'firebase-admin/messaging';
-import { wrapMessaging } from '../../src/firebase-admin/index.js';
+import { loadBuilt } from './built.js';
 import { redirectHttp2, startFakeProviderInWorker } from '../../src/testing/index.js';
+
+const { wrapMessaging } = await loadBuilt<typeof import('../../src/firebase-admin/index.js')>('firebase-admin/index');
 
 export const name = 'firebaseAdmin';
 

@@ -17,10 +17,12 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { apnsSender } from '../../src/apns/index.js';
-import { fcmSender } from '../../src/fcm/index.js';
+import { loadBuilt } from './built.js';
 import { redirectHttp2 } from '../../src/testing/http2-redirect.js';
 import type { ApnsTestKey } from '../../src/testing/index.js';
+
+const { apnsSender } = await loadBuilt<typeof import('../../src/apns/index.js')>('apns/index');
+const { fcmSender } = await loadBuilt<typeof import('../../src/fcm/index.js')>('fcm/index');
 
 export const name = 'senders';
 
