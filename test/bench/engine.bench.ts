@@ -15,8 +15,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
-import { readFileSync } from 'node:fs';
 import { loadBuilt } from './built.js';
+import { threadCpuUs } from './thread-cpu.js';
 
 const { Admission, createSender } = await loadBuilt<typeof import('../../src/engine/index.js')>('engine/index');
 
@@ -73,16 +73,6 @@ async function startServerInWorker(): Promise<{ url: string; close(): Promise<vo
       await exited;
     },
   };
-}
-
-/** CPU (µs) of this thread alone, from /proc (Linux; 10 ms ticks), or NaN elsewhere. */
-function threadCpuUs(): number {
-  try {
-    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10_000;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** Process CPU (user + system, µs) per message of the last run: less sensitive to a busy machine than wall time. */
