@@ -36,6 +36,9 @@ const DROPPED_ONE: readonly PruneReport[] = Object.freeze([Object.freeze({ dropp
 /** The signal handed to send functions when the caller gave none. */
 const NEVER: AbortSignal = new AbortController().signal;
 
+/** The context of a first attempt without a caller's signal (the fast path): one shared, frozen object. */
+const FIRST_ATTEMPT: Readonly<{ attempt: number; signal: AbortSignal }> = Object.freeze({ attempt: 1, signal: NEVER });
+
 /** Thrown inside p-retry's attempt function to ask for another attempt after `delayMs`. */
 class RetryLater extends Error {
   constructor(readonly delayMs: number) {
@@ -147,30 +150,39 @@ class Engine<M> implements Sender<M> {
         if (error) reject(error.e);
         else resolve(out);
       };
+      // Re-entrant calls (a synchronous send frees its place inside `run`) return at once: the loop
+      // below sees the freed place.
+      let pumping = false;
       const pump = () => {
-        while (open < width && next < n) {
-          const i = next++;
-          open++;
-          let placed = true;
-          const free = () => {
-            if (!placed) return;
-            placed = false;
-            open--;
-            pump();
-          };
-          this.run(messages[i]!, signal, free).then(
-            (o) => {
-              out[i] = o;
-              free();
-              settle();
-            },
-            (e: unknown) => {
-              if (e instanceof SendError) out[i] = e.outcome as Outcome<M>;
-              else error ??= { e };
-              free();
-              settle();
-            },
-          );
+        if (pumping) return;
+        pumping = true;
+        try {
+          while (open < width && next < n) {
+            const i = next++;
+            open++;
+            let placed = true;
+            const free = () => {
+              if (!placed) return;
+              placed = false;
+              open--;
+              pump();
+            };
+            this.run(messages[i]!, signal, free).then(
+              (o) => {
+                out[i] = o;
+                free();
+                settle();
+              },
+              (e: unknown) => {
+                if (e instanceof SendError) out[i] = e.outcome as Outcome<M>;
+                else error ??= { e };
+                free();
+                settle();
+              },
+            );
+          }
+        } finally {
+          pumping = false;
         }
       };
       pump();
@@ -230,18 +242,94 @@ class Engine<M> implements Sender<M> {
 
   // ---- one message ---------------------------------------------------------------------------
 
-  /** `idle`: called (at most once) when the message first waits or its first attempt is answered (`sendMany`'s window). */
-  private async run(message: M, signal: AbortSignal | undefined, idle?: () => void): Promise<Outcome<M>> {
+  /**
+   * One message, to its outcome. `idle`: called (at most once) when the message first waits or its first
+   * attempt is answered (`sendMany`'s window).
+   *
+   * The common case (no signal, no open circuit, no cool-down, a free slot, leased permits, the device
+   * under its limit) sends at once and settles in one reaction to the send's promise: no async frames,
+   * no extra promises. Anything else, and every retry, goes through `step` and `continueRun`.
+   */
+  private run(message: M, signal: AbortSignal | undefined, idle?: () => void): Promise<Outcome<M>> {
     this.active.enter();
     try {
       const st: RunState = { attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: [] };
       if (idle) st.idle = idle;
-      // The first attempt runs on its own: a message that needs no retry (the common case) pays nothing
-      // for the retry machinery. From the first retry on, p-retry drives the attempts.
-      let step = await this.step(message, st, signal, 'wait');
+      let target: Target | undefined;
+      if (signal === undefined && (this.circuit === undefined || this.circuit.size === 0)) {
+        target = this.options.target(message);
+        if (this.admitNow(target, undefined)) return this.firstAttempt(message, st, target);
+      }
+      return this.continueRun(message, st, signal, this.step(message, st, signal, 'wait', target));
+    } catch (err) {
+      this.active.leave();
+      return Promise.reject(err);
+    }
+  }
+
+  /** The fast first attempt: admitted synchronously, the slot held. */
+  private firstAttempt(message: M, st: RunState, target: Target): Promise<Outcome<M>> {
+    const generation = this.refresher.generation;
+    let r: unknown;
+    try {
+      r = this.sendFn(message, FIRST_ATTEMPT);
+    } catch (e) {
+      return settled(() => this.afterFirst(message, st, target, generation, undefined, e, true));
+    }
+    if (!isThenable(r)) return settled(() => this.afterFirst(message, st, target, generation, r, undefined, false));
+    return Promise.resolve(r).then(
+      (v) => this.afterFirst(message, st, target, generation, v, undefined, false),
+      (e: unknown) => this.afterFirst(message, st, target, generation, undefined, e, true),
+    );
+  }
+
+  /** The first attempt's answer: the outcome at once when it stops there, else the retries (`continueRun`). */
+  private afterFirst(message: M, st: RunState, target: Target, generation: number, value: unknown, error: unknown, failed: boolean): Outcome<M> | Promise<Outcome<M>> {
+    let handedOver = false;
+    try {
+      this.limits.concurrency.release();
+      const step = this.settle(message, st, target, generation, null, 'wait', value, error, failed);
+      if (isThenable(step) || step.decision.kind === 'retry') {
+        handedOver = true;
+        return this.continueRun(message, st, undefined, step);
+      }
       if (st.idle) {
+        const idle = st.idle;
         st.idle = undefined;
-        idle!();
+        idle();
+      }
+      const finished = this.finish(message, step, st, this.now());
+      if (isThenable(finished)) {
+        handedOver = true;
+        return this.outcomeLater(finished, target);
+      }
+      if (this.options.rejectOn?.includes(finished.outcome)) throw new SendError(finished, target);
+      return finished;
+    } finally {
+      if (!handedOver) this.active.leave();
+    }
+  }
+
+  /** The outcome from an asynchronous valve store. */
+  private async outcomeLater(finished: Promise<Outcome<M>>, target: Target): Promise<Outcome<M>> {
+    try {
+      const outcome = await finished;
+      if (this.options.rejectOn?.includes(outcome.outcome)) throw new SendError(outcome, target);
+      return outcome;
+    } finally {
+      this.active.leave();
+    }
+  }
+
+  /** From the first attempt's step (or its promise) to the outcome: the retries, then `finish`. Leaves `active`. */
+  private async continueRun(message: M, st: RunState, signal: AbortSignal | undefined, first: Step | Promise<Step>): Promise<Outcome<M>> {
+    try {
+      // From the first retry on, p-retry drives the attempts.
+      let step = await first;
+      if (st.idle) {
+        const idle = st.idle;
+        st.idle = undefined;
+        idle();
       }
       if (step.decision.kind === 'retry') {
         await this.timers.sleep(step.decision.delayMs, signal);
@@ -286,8 +374,8 @@ class Engine<M> implements Sender<M> {
    * only while it is on the wire), classification, side effects and the decision. In `defer` mode waits
    * are returned as retry decisions instead (for queue workers).
    */
-  private async step(message: M, st: RunState, signal: AbortSignal | undefined, mode: Mode): Promise<Step> {
-    const target = this.options.target(message);
+  private async step(message: M, st: RunState, signal: AbortSignal | undefined, mode: Mode, known?: Target): Promise<Step> {
+    const target = known ?? this.options.target(message);
     const credKey = target.credential ?? target.project;
     // The deadline and the collapse key only matter for a wait or a retry: read when needed.
     let deadline: number | undefined | null = null;
@@ -346,47 +434,84 @@ class Engine<M> implements Sender<M> {
       } finally {
         this.limits.concurrency.release();
       }
-      st.attempt = attemptNo;
-      verdict = this.verdictOf(value, error, failed);
-      const now = this.now();
-      if (this.circuit?.record(credKey, verdict, now)) {
-        this.emit({ type: 'circuit-open', key: credKey, code: verdict.code, at: now });
-      }
-      this.coolDown(target, verdict, attemptNo, now);
-      let refreshFailed: unknown;
-      const refreshable = verdict.refreshCredential === true && (st.refreshes ?? 0) < 1;
-      if (refreshable) {
-        try {
-          await this.refresher.refreshFrom(generation);
-        } catch (err) {
-          refreshFailed = err;
-          this.emit({ type: 'error', error: toError(err, 'refreshCredential failed'), at: this.now() });
-        }
-      }
-      const decision: Decision =
-        refreshFailed !== undefined
-          ? { kind: 'stop', outcome: 'fatal', reason: `${verdict.code}: refreshCredential() failed` }
-          : verdict.action !== 'retry' && verdict.refreshCredential !== true
-            ? stopDecision(verdict) // what `decide` answers at once, without its context
-            : decide(verdict, {
-                attempt: attemptNo,
-                now: this.now(),
-                startedAt: st.startedAt,
-                deadline: deadline === null ? this.deadlineOf(message, st) : deadline,
-                collapsible: (this.options.collapsible ?? defaultCollapsible)(message),
-                previousDelayMs: st.previousDelayMs,
-                options: this.retry,
-                random: this.random,
-                refreshes: st.refreshes ?? 0,
-              });
-      if (refreshable) st.refreshes = (st.refreshes ?? 0) + 1;
-      if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
-      st.verdicts.push(verdict);
-      if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
-      return { verdict, decision, target, sent: true, state: mode === 'defer' ? stateOf(st) : undefined };
+      const settled = this.settle(message, st, target, generation, deadline, mode, value, error, failed);
+      const result = isThenable(settled) ? await settled : settled;
+      verdict = result.verdict;
+      return result;
     } finally {
       if (probe && verdict === undefined) this.circuit?.abandonProbe(credKey);
     }
+  }
+
+  /**
+   * After the request: the verdict, the circuit, a cool-down, a credential refresh, the decision, the
+   * attempt event. Synchronous unless the credential is refreshed (the common case pays for no promise).
+   * The concurrency slot is already released.
+   */
+  private settle(
+    message: M,
+    st: RunState,
+    target: Target,
+    generation: number,
+    deadline: number | undefined | null,
+    mode: Mode,
+    value: unknown,
+    error: unknown,
+    failed: boolean,
+  ): Step | Promise<Step> {
+    const attemptNo = st.attempt + 1;
+    st.attempt = attemptNo;
+    const verdict = this.verdictOf(value, error, failed);
+    const now = this.now();
+    if (this.circuit !== undefined && this.circuit.record(target.credential ?? target.project, verdict, now)) {
+      this.emit({ type: 'circuit-open', key: target.credential ?? target.project, code: verdict.code, at: now });
+    }
+    if (verdict.action !== 'ok') this.coolDown(target, verdict, attemptNo, now);
+    if (verdict.refreshCredential === true && (st.refreshes ?? 0) < 1) {
+      return this.refresher.refreshFrom(generation).then(
+        () => this.conclude(message, st, target, deadline, mode, verdict, undefined, true),
+        (err: unknown) => {
+          this.emit({ type: 'error', error: toError(err, 'refreshCredential failed'), at: this.now() });
+          return this.conclude(message, st, target, deadline, mode, verdict, err ?? new Error('refreshCredential failed'), true);
+        },
+      );
+    }
+    return this.conclude(message, st, target, deadline, mode, verdict, undefined, false);
+  }
+
+  /** The decision for an attempt's verdict, recorded on the message's state. */
+  private conclude(
+    message: M,
+    st: RunState,
+    target: Target,
+    deadline: number | undefined | null,
+    mode: Mode,
+    verdict: Verdict,
+    refreshFailed: unknown,
+    refreshed: boolean,
+  ): Step {
+    const attemptNo = st.attempt;
+    const decision: Decision =
+      refreshFailed !== undefined
+        ? { kind: 'stop', outcome: 'fatal', reason: `${verdict.code}: refreshCredential() failed` }
+        : verdict.action !== 'retry' && verdict.refreshCredential !== true
+          ? stopDecision(verdict) // what `decide` answers at once, without its context
+          : decide(verdict, {
+              attempt: attemptNo,
+              now: this.now(),
+              startedAt: st.startedAt,
+              deadline: deadline === null ? this.deadlineOf(message, st) : deadline,
+              collapsible: (this.options.collapsible ?? defaultCollapsible)(message),
+              previousDelayMs: st.previousDelayMs,
+              options: this.retry,
+              random: this.random,
+              refreshes: st.refreshes ?? 0,
+            });
+    if (refreshed) st.refreshes = (st.refreshes ?? 0) + 1;
+    if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
+    st.verdicts.push(verdict);
+    if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
+    return { verdict, decision, target, sent: true, state: mode === 'defer' ? stateOf(st) : undefined };
   }
 
   /**
@@ -723,6 +848,15 @@ function coolKeys(t: Target): string[] {
 
 function localVerdict(provider: Verdict['provider'], code: string, action: Verdict['action'], reason: string, retryAfterMs: number | null): Verdict {
   return { provider, code, action, retryAfterMs, known: false, reason };
+}
+
+/** What `fn` returns as a promise, or its throw as a rejection. */
+function settled<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
