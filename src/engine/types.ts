@@ -167,7 +167,8 @@ export interface SenderOptions<M> {
   retry?: Partial<RetryOptions>;
   /** Which target a rate-limit verdict cools down (`null`: none). Default: per-device codes (APNs
    * TooManyRequests...) the device, topic-quota codes the topic, other 429 / quota codes the project
-   * (FCM QUOTA_EXCEEDED does not say which quota; the per-device limiter keeps device quotas from being hit). */
+   * (FCM QUOTA_EXCEEDED does not say which quota; the per-device limiter keeps device quotas from being hit).
+   * Called for failure verdicts only: an `ok` verdict never cools anything down. */
   coolDownScope?: (verdict: Verdict, target: Target) => 'project' | 'device' | 'topic' | null;
   limits?: LimitOptions | false;
   prune?: PruneOptions;
