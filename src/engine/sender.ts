@@ -303,19 +303,22 @@ class Engine<M> implements Sender<M> {
         handedOver = true;
         return this.outcomeLater(finished, target);
       }
-      if (this.options.rejectOn?.includes(finished.outcome)) throw new SendError(finished, target);
-      return finished;
+      return this.handOut(finished, target);
     } finally {
       if (!handedOver) this.active.leave();
     }
   }
 
+  /** The outcome as the caller gets it: thrown as a `SendError` when `rejectOn` names it. */
+  private handOut(outcome: Outcome<M>, target: Target): Outcome<M> {
+    if (this.options.rejectOn?.includes(outcome.outcome)) throw new SendError(outcome, target);
+    return outcome;
+  }
+
   /** The outcome from an asynchronous valve store. */
   private async outcomeLater(finished: Promise<Outcome<M>>, target: Target): Promise<Outcome<M>> {
     try {
-      const outcome = await finished;
-      if (this.options.rejectOn?.includes(outcome.outcome)) throw new SendError(outcome, target);
-      return outcome;
+      return this.handOut(await finished, target);
     } finally {
       this.active.leave();
     }
@@ -361,9 +364,7 @@ class Engine<M> implements Sender<M> {
         );
       }
       const finished = this.finish(message, step, st, this.now());
-      const outcome = isThenable(finished) ? await finished : finished;
-      if (this.options.rejectOn?.includes(outcome.outcome)) throw new SendError(outcome, step.target);
-      return outcome;
+      return this.handOut(isThenable(finished) ? await finished : finished, step.target);
     } finally {
       this.active.leave();
     }
@@ -434,8 +435,8 @@ class Engine<M> implements Sender<M> {
       } finally {
         this.limits.concurrency.release();
       }
-      const settled = this.settle(message, st, target, generation, deadline, mode, value, error, failed);
-      const result = isThenable(settled) ? await settled : settled;
+      const after = this.settle(message, st, target, generation, deadline, mode, value, error, failed);
+      const result = isThenable(after) ? await after : after;
       verdict = result.verdict;
       return result;
     } finally {
