@@ -189,9 +189,9 @@ export interface Target {
   credential?: string;
 }
 
-/** What a send function receives besides the message. */
+/** What a send function receives besides the message. Read-only: a first attempt gets a shared, frozen object. */
 export interface SendContext {
   /** 1 for the first attempt. */
-  attempt: number;
-  signal: AbortSignal;
+  readonly attempt: number;
+  readonly signal: AbortSignal;
 }

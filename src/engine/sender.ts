@@ -1,6 +1,6 @@
 import pRetry from 'p-retry';
 import { redactText, redactToken } from '../redact.js';
-import type { ClassifyInput, Outcome, Target, Verdict } from '../types.js';
+import type { ClassifyInput, Outcome, SendContext, Target, Verdict } from '../types.js';
 import { backoffCeiling } from './backoff.js';
 import { CoolDowns } from './cooldowns.js';
 import { CredentialRefresher } from './credential-refresh.js';
@@ -37,7 +37,7 @@ const DROPPED_ONE: readonly PruneReport[] = Object.freeze([Object.freeze({ dropp
 const NEVER: AbortSignal = new AbortController().signal;
 
 /** The context of a first attempt without a caller's signal (the fast path): one shared, frozen object. */
-const FIRST_ATTEMPT: Readonly<{ attempt: number; signal: AbortSignal }> = Object.freeze({ attempt: 1, signal: NEVER });
+const FIRST_ATTEMPT: SendContext = Object.freeze({ attempt: 1, signal: NEVER });
 
 /** Thrown inside p-retry's attempt function to ask for another attempt after `delayMs`. */
 class RetryLater extends Error {
