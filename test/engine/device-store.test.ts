@@ -93,6 +93,58 @@ describe('MemoryDeviceCounterStore', () => {
     expect(sent.length).toBeGreaterThan(5000); // the second hour sends again
   });
 
+  it('keeps counts above 65,535 exact (4-byte counts when a window allows that many)', () => {
+    const s = new MemoryDeviceCounterStore();
+    const w = [{ count: 70_000, perMs: 60_000 }];
+    for (let i = 0; i < 70_000; i++) expect(s.reserve('busy', w, T0)).toBe(0);
+    expect(s.reserve('busy', w, T0)).toBeGreaterThan(0);
+    expect(s.reserve('other', w, T0)).toBe(0);
+  });
+
+  it('a device keeps its count while the table grows around it', () => {
+    const s = new MemoryDeviceCounterStore();
+    const hot = fcmToken(0);
+    for (let i = 0; i < 240; i++) expect(s.reserve(hot, FCM_DEVICE, T0)).toBe(0);
+    const before = s.bytes;
+    for (let i = 1; i <= 20_000; i++) expect(s.reserve(fcmToken(i), FCM_DEVICE, T0 + 1)).toBe(0);
+    expect(s.bytes).toBeGreaterThan(before); // the table was rebuilt, larger
+    expect(s.reserve(hot, FCM_DEVICE, T0 + 2)).toBe(9 * 7_500 - 2);
+    // And every other device has exactly its one send: 239 more pass, the 240th more waits.
+    const probe = fcmToken(12_345);
+    for (let i = 0; i < 239; i++) expect(s.reserve(probe, FCM_DEVICE, T0 + 3)).toBe(0);
+    expect(s.reserve(probe, FCM_DEVICE, T0 + 3)).toBeGreaterThan(0);
+  });
+
+  it('keeps three windows per device apart, device from device', () => {
+    const s = new MemoryDeviceCounterStore();
+    const w = [
+      { count: 3, perMs: 1_000 },
+      { count: 5, perMs: 10_000 },
+      { count: 7, perMs: 100_000 },
+    ];
+    const n = 3_000;
+    // Device d wants d % 10 sends. It sends at T0 until refused, again 2 s later and 4 s later (the 1 s
+    // window has passed each time, the 10 s window has not): the 1 s window caps each step at 3, the
+    // 10 s window the total at 5.
+    const sent = new Array<number>(n).fill(0);
+    const perStep: number[][] = Array.from({ length: n }, () => []);
+    for (let step = 0; step < 3; step++) {
+      for (let d = 0; d < n; d++) {
+        let now = 0;
+        while (sent[d]! < d % 10 && s.reserve(`dev-${d}`, w, T0 + step * 2_000) === 0) {
+          sent[d]!++;
+          now++;
+        }
+        perStep[d]!.push(now);
+      }
+    }
+    for (let d = 0; d < n; d++) {
+      const wanted = d % 10;
+      expect(sent[d]).toBe(Math.min(wanted, 5));
+      expect(perStep[d]![0]).toBe(Math.min(wanted, 3));
+    }
+  });
+
   it('tracks many devices in bounded memory and evicts idle ones', () => {
     const s = new MemoryDeviceCounterStore();
     const n = 50_000;
