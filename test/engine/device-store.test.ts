@@ -145,6 +145,35 @@ describe('MemoryDeviceCounterStore', () => {
     }
   });
 
+  it('sweeps idle devices out in place under steady traffic: every live device keeps its exact count', () => {
+    // 1 s window (buckets of 125 ms, a send is in reach for 1,125 ms). Every 400 ms, 300 new devices send
+    // 1 to 3 times; older devices go idle. The table sweeps many times (in place, clusters wrapping
+    // around its end included) and stops growing.
+    const s = new MemoryDeviceCounterStore();
+    const w = [{ count: 3, perMs: 1_000 }];
+    const exactly = (n: number) => [{ count: n, perMs: 1_000 }];
+    const sends = (d: number) => 1 + ((d * 7) % 3);
+    const perStep = 300;
+    let bytesAfterWarmUp = 0;
+    for (let step = 0; step < 60; step++) {
+      const now = T0 + step * 400;
+      for (let d = step * perStep; d < (step + 1) * perStep; d++) {
+        for (let k = 0; k < sends(d); k++) expect(s.reserve(`dev-${d}`, w, now)).toBe(0);
+      }
+      // This step's devices and the previous step's are in reach: each holds exactly its sends.
+      for (let d = Math.max(0, step - 1) * perStep; d < (step + 1) * perStep; d++) {
+        expect(s.wait(`dev-${d}`, exactly(sends(d)), now)).toBeGreaterThan(0);
+        expect(s.wait(`dev-${d}`, exactly(sends(d) + 1), now)).toBe(0);
+      }
+      // Three steps back the sends are out of reach.
+      if (step >= 3) expect(s.wait(`dev-${(step - 3) * perStep}`, exactly(1), now)).toBe(0);
+      if (step === 10) bytesAfterWarmUp = s.bytes;
+    }
+    expect(bytesAfterWarmUp).toBeGreaterThan(0);
+    expect(s.bytes).toBe(bytesAfterWarmUp); // steady traffic: swept in place, never grown
+    expect(s.size()).toBeLessThanOrEqual(4 * perStep * 2);
+  });
+
   it('tracks many devices in bounded memory and evicts idle ones', () => {
     const s = new MemoryDeviceCounterStore();
     const n = 50_000;
