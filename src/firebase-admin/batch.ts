@@ -22,20 +22,13 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
  * each with the multicast's shared fields, exactly as firebase-admin builds them. */
 export function expandMulticast(multicast: MulticastMessage): Message[] {
   const m = multicast as MulticastMessage & { fids?: unknown };
-  const shared = {
-    android: m.android,
-    apns: m.apns,
-    data: m.data,
-    notification: m.notification,
-    webpush: m.webpush,
-    fcmOptions: m.fcmOptions,
-  };
+  const { android, apns, data, notification, webpush, fcmOptions } = m;
   const tokens = Array.isArray(m.tokens) ? m.tokens : [];
   const fids = Array.isArray(m.fids) ? (m.fids as unknown[]) : [];
-  return [
-    ...tokens.map((token) => ({ token, ...shared }) as Message),
-    ...fids.map((fid) => ({ fid, ...shared }) as unknown as Message),
-  ];
+  // Object literals, not a spread of the shared fields: one message per token, so this is per message.
+  const out: Message[] = tokens.map((token) => ({ token, android, apns, data, notification, webpush, fcmOptions }) as Message);
+  for (const fid of fids) out.push({ fid, android, apns, data, notification, webpush, fcmOptions } as unknown as Message);
+  return out;
 }
 
 /** A `BatchResponse` whose counts are computed from its responses (so they always add up). */

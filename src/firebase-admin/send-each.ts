@@ -29,6 +29,8 @@ export async function sendEachSafe(messaging: Pick<Messaging, 'sendEach'>, messa
   return messages.map((_, i) => {
     const r = responses[i];
     if (!r) return { success: false, error: new Error(`firebase-admin answered ${responses.length} responses for ${messages.length} messages`) };
-    return r.success ? { success: true, messageId: r.messageId } : { success: false, error: r.error };
+    // firebase-admin's own success object already has this shape: passed on as it is (no copy per message).
+    if (r.success) return r.success === true ? (r as Result) : { success: true, messageId: r.messageId };
+    return { success: false, error: r.error };
   });
 }

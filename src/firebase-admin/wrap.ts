@@ -142,7 +142,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
       const key = e.route === 'each' ? `each:${e.dryRun}` : `${e.route}:${e.topic}`;
       const r = await coalescer.enqueue(key, e, ctx.attempt > 1 ? retryWindowMs : 0);
       if (!r.success) throw r.error ?? new PushbackMessagingError('messaging/unknown-error', 'firebase-admin reported a failure without an error');
-      return e.route === 'each' ? { messageId: r.messageId } : true;
+      return e.route === 'each' ? r : true; // `{ success: true, messageId }`: the engine reads `messageId`
     } catch (err) {
       e.lastError = err;
       throw err;
