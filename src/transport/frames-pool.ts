@@ -19,6 +19,7 @@ import { type Job, type StreamFailure } from './h2-exchange.js';
 import { H2Connection, type ConnectionOwner, type FrameStream } from './frames/connection.js';
 import { encodeRequestPrefix } from './frames/hpack.js';
 import { checkHeaders, headerBlock } from './frames/request-block.js';
+import { SlotRing } from './slot-ring.js';
 import { TransportError } from './transport-error.js';
 import { DEFAULT_MAX_BODY_BYTES, type RawRequest, type RawResponse, type Transport, type TransportOptions } from './types.js';
 
@@ -44,9 +45,9 @@ export class FramesPool implements Transport, ConnectionOwner {
   readonly #origin: URL;
   readonly #prefix: Buffer;
   readonly #maxBody: number;
+  readonly #ring: SlotRing<Slot>;
   readonly #slots: (Slot | undefined)[];
   readonly #slotOf = new Map<H2Connection, Slot>();
-  #next = 0;
   #closed = false;
   /** In-flight requests and their deadlines, swept by one timer. */
   readonly #pending = new Set<FrameStream>();
@@ -60,7 +61,8 @@ export class FramesPool implements Transport, ConnectionOwner {
     if (this.#origin.protocol !== 'https:' && this.#origin.protocol !== 'http:') throw new TypeError(`Expected an https: or http: origin, got ${opts.origin}`);
     this.#prefix = encodeRequestPrefix(this.#origin.protocol === 'https:' ? 'https' : 'http', this.#origin.host);
     this.#maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.#slots = new Array<Slot | undefined>(opts.connections).fill(undefined);
+    this.#ring = new SlotRing<Slot>(opts.connections, usable, (i) => this.#open(i));
+    this.#slots = this.#ring.slots;
   }
 
   /** Connections currently open (for tests and stats). */
@@ -82,9 +84,9 @@ export class FramesPool implements Transport, ConnectionOwner {
   #dispatch(job: Job): void {
     if (this.#closed) return job.reject(new TransportError('Transport is closed', { code: 'ERR_HTTP2_INVALID_SESSION', requestSent: false }));
     if (job.signal?.aborted) return job.reject(new TransportError('Request aborted', { code: 'ABORT_ERR', requestSent: false, cause: job.signal.reason }));
-    const slot = this.#pick();
+    const slot = this.#ring.pick();
     if (slot) this.#send(slot, job);
-    else this.#acquire().then((s) => this.#send(s, job), job.reject);
+    else this.#ring.acquire().then((s) => this.#send(s, job), job.reject);
   }
 
   #send(slot: Slot, job: Job): void {
@@ -145,48 +147,6 @@ export class FramesPool implements Transport, ConnectionOwner {
   }
 
   // ---- picking a connection -----------------------------------------------------------------
-
-  #pick(): Slot | undefined {
-    const slots = this.#slots;
-    const n = slots.length;
-    for (let i = 0; i < n; i++) if (!usable(slots[i])) return undefined;
-    for (let k = 0; k < n; k++) {
-      const i = (this.#next + k) % n;
-      const slot = slots[i]!;
-      if (slot.warming || slot.probing) continue;
-      this.#next = (i + 1) % n;
-      return slot;
-    }
-    return undefined;
-  }
-
-  /** As in `H2SessionPool`: open an empty slot with this request as its warm-up, else a warm
-   * connection (one being probed only if no other), else wait for a warm-up to finish. */
-  async #acquire(): Promise<Slot> {
-    for (;;) {
-      const free = this.#slots.findIndex((s) => !usable(s));
-      if (free !== -1) return this.#open(free);
-      const n = this.#slots.length;
-      let waitFor: Promise<void> | undefined;
-      let probing: Slot | undefined;
-      for (let k = 0; k < n; k++) {
-        const i = (this.#next + k) % n;
-        const slot = this.#slots[i]!;
-        if (slot.warming) {
-          waitFor ??= slot.warming;
-          continue;
-        }
-        if (slot.probing) {
-          probing ??= slot;
-          continue;
-        }
-        this.#next = (i + 1) % n;
-        return slot;
-      }
-      if (probing) return probing;
-      await waitFor;
-    }
-  }
 
   #open(index: number): Slot {
     const old = this.#slots[index];

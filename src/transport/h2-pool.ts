@@ -29,6 +29,8 @@
  */
 import http2, { type ClientHttp2Stream } from 'node:http2';
 import { Exchange, type ExchangeOwner, type GoawayInfo, type Job, type SessionState, type StreamFailure } from './h2-exchange.js';
+import { goawayReason } from './goaway-reason.js';
+import { SlotRing } from './slot-ring.js';
 import { socketGone } from './socket-gone.js';
 import { TransportError } from './transport-error.js';
 import { DEFAULT_MAX_BODY_BYTES, type RawRequest, type RawResponse, type Transport, type TransportOptions } from './types.js';
@@ -53,26 +55,13 @@ interface Slot extends SessionState {
   warmed: () => void;
 }
 
-/** Reads the APNs-style `{"reason": "..."}` from GOAWAY debug data, if any. */
-function goawayReason(data: Buffer | undefined): string | undefined {
-  if (!data || data.length === 0) return undefined;
-  const text = data.toString('utf8');
-  try {
-    const parsed = JSON.parse(text) as { reason?: unknown };
-    if (typeof parsed?.reason === 'string') return parsed.reason;
-  } catch {
-    /* not JSON */
-  }
-  return text.slice(0, 200);
-}
-
 const usable = (s: Slot | undefined): s is Slot => s !== undefined && !s.draining && !s.session.destroyed && !s.session.closed;
 
 export class H2SessionPool implements Transport, ExchangeOwner {
   readonly #opts: TransportOptions;
   readonly #maxBody: number;
+  readonly #ring: SlotRing<Slot>;
   readonly #slots: (Slot | undefined)[];
-  #next = 0;
   #closed = false;
   /** In-flight requests and their deadlines, swept by one timer (cheaper than a timer per stream). */
   readonly #pending = new Set<Exchange>();
@@ -84,7 +73,8 @@ export class H2SessionPool implements Transport, ExchangeOwner {
     }
     this.#opts = opts;
     this.#maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.#slots = new Array<Slot | undefined>(opts.connections).fill(undefined);
+    this.#ring = new SlotRing<Slot>(opts.connections, usable, (i) => this.#open(i));
+    this.#slots = this.#ring.slots;
   }
 
   /** Sessions currently open (for tests and stats). */
@@ -100,9 +90,9 @@ export class H2SessionPool implements Transport, ExchangeOwner {
   #dispatch(job: Job): void {
     if (this.#closed) return job.reject(new TransportError('Transport is closed', { code: 'ERR_HTTP2_INVALID_SESSION', requestSent: false }));
     if (job.signal?.aborted) return job.reject(new TransportError('Request aborted', { code: 'ABORT_ERR', requestSent: false, cause: job.signal.reason }));
-    const slot = this.#pick();
+    const slot = this.#ring.pick();
     if (slot) this.#stream(slot, job);
-    else this.#acquire().then((s) => this.#stream(s, job), job.reject);
+    else this.#ring.acquire().then((s) => this.#stream(s, job), job.reject);
   }
 
   /** A request failed without a response: re-send it at once if it never reached the server. */
@@ -155,54 +145,6 @@ export class H2SessionPool implements Transport, ExchangeOwner {
         });
       }),
     );
-  }
-
-  /** A warm, answering session that can take a stream now, without waiting (the common case). */
-  #pick(): Slot | undefined {
-    const slots = this.#slots;
-    const n = slots.length;
-    // While a slot is empty or dead, #acquire opens it, so that every connection gets used.
-    for (let i = 0; i < n; i++) if (!usable(slots[i])) return undefined;
-    for (let k = 0; k < n; k++) {
-      const i = (this.#next + k) % n;
-      const slot = slots[i]!;
-      if (slot.warming || slot.probing) continue;
-      this.#next = (i + 1) % n;
-      return slot;
-    }
-    return undefined;
-  }
-
-  /**
-   * A session that can take a stream: an empty (or dead) slot is opened first, with this request as its
-   * warm-up, so the pool grows to `connections` as soon as there is concurrency (Apple: spread pushes
-   * over several connections); else a warm session (one being probed only if no other is warm); else wait
-   * for a warm-up to finish.
-   */
-  async #acquire(): Promise<Slot> {
-    for (;;) {
-      const free = this.#slots.findIndex((s) => !usable(s));
-      if (free !== -1) return this.#open(free);
-      const n = this.#slots.length;
-      let waitFor: Promise<void> | undefined;
-      let probing: Slot | undefined;
-      for (let k = 0; k < n; k++) {
-        const i = (this.#next + k) % n;
-        const slot = this.#slots[i]!;
-        if (slot.warming) {
-          waitFor ??= slot.warming;
-          continue;
-        }
-        if (slot.probing) {
-          probing ??= slot;
-          continue;
-        }
-        this.#next = (i + 1) % n;
-        return slot;
-      }
-      if (probing) return probing;
-      await waitFor;
-    }
   }
 
   #open(index: number): Slot {

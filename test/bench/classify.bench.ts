@@ -6,6 +6,7 @@
  */
 import type * as Pushback from '../../src/index.js';
 import { errorMix, responseMix } from '../fixtures/classify-mix.js';
+import { median } from './median.js';
 
 // The built package (npm run bench builds first); a computed specifier keeps tsc from requiring dist/.
 const DIST = '../../dist/index.js';
@@ -28,11 +29,6 @@ function rate(inputs: readonly unknown[], ms: number): { wall: number; cpu: numb
   const cpu = process.cpuUsage(cpu0);
   if (sink === -1) console.log(sink);
   return { wall: (n * 1000) / (now - started), cpu: (n * 1e6) / Math.max(1, cpu.user + cpu.system) };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 export async function run({ quick, log }: { quick: boolean; log: (line: string) => void }): Promise<Record<string, number>> {

@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 import { loadBuilt } from './built.js';
+import { median } from './median.js';
 import { threadCpuUs } from './thread-cpu.js';
 
 const { Admission, createSender } = await loadBuilt<typeof import('../../src/engine/index.js')>('engine/index');
@@ -224,7 +225,6 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
           `client CPU ${rawClient[r]!.toFixed(1)} / ${engClient[r]!.toFixed(1)} µs/msg)`,
       );
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rawRate = median(raw);
     const engRate = median(eng);
     // Rounds alternate raw and engine; the ratio is the median of the per-round ratios (robust to load drift).

@@ -14,6 +14,7 @@ import type * as AppModule from 'firebase-admin/app';
 import type { Messaging } from 'firebase-admin/messaging';
 import type * as MessagingModule from 'firebase-admin/messaging';
 import { loadBuilt } from './built.js';
+import { median } from './median.js';
 import { threadCpuUs } from './thread-cpu.js';
 import { redirectHttp2, startFakeProviderInWorker } from '../../src/testing/index.js';
 
@@ -24,11 +25,6 @@ export const name = 'firebaseAdmin';
 const require = createRequire(import.meta.url);
 const CALL = 500;
 const IN_FLIGHT = 2;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 /** What an application does without pushback: chunks of 500, a few calls at a time. */
 async function rawMulticast(messaging: Messaging, tokens: string[]): Promise<number> {

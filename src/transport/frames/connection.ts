@@ -16,6 +16,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions, type TLSSocket } from 'node:tls';
 import { unwatchAbort, watchAbort, type Abortable } from '../abort-watch.js';
+import { goawayReason } from '../goaway-reason.js';
 import type { GoawayInfo, Job, StreamFailure } from '../h2-exchange.js';
 import { TransportError } from '../transport-error.js';
 import type { RawResponse } from '../types.js';
@@ -624,17 +625,4 @@ export class H2Connection {
     this.#out = [];
     this.#owner.closed(this);
   }
-}
-
-/** Reads the APNs-style `{"reason": "..."}` from GOAWAY debug data, if any. */
-export function goawayReason(data: Buffer | undefined): string | undefined {
-  if (!data || data.length === 0) return undefined;
-  const text = data.toString('utf8');
-  try {
-    const parsed = JSON.parse(text) as { reason?: unknown };
-    if (typeof parsed?.reason === 'string') return parsed.reason;
-  } catch {
-    /* not JSON */
-  }
-  return text.slice(0, 200);
 }
