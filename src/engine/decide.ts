@@ -16,8 +16,19 @@ export function retryFloorMs(verdict: Verdict, options: RetryOptions): number {
   return Math.ceil(floor);
 }
 
+/** The stop decisions of `ok` verdicts by code, each one frozen object: every delivered message has one. */
+const OK_STOPS = new Map<string, Decision>();
+
 /** The decision for a verdict that is not retried (action other than `retry`, no credential refresh). */
 export function stopDecision(verdict: Verdict): Decision {
+  if (verdict.action === 'ok') {
+    let d = OK_STOPS.get(verdict.code);
+    if (d === undefined) {
+      d = Object.freeze({ kind: 'stop', outcome: 'delivered', reason: `ok: ${verdict.code}` }) as Decision;
+      if (OK_STOPS.size < 64) OK_STOPS.set(verdict.code, d); // codes come from providers: keep the cache small
+    }
+    return d;
+  }
   return { kind: 'stop', outcome: OUTCOME_OF[verdict.action as Exclude<Verdict['action'], 'retry'>], reason: `${verdict.action}: ${verdict.code}` };
 }
 

@@ -510,7 +510,7 @@ class Engine<M> implements Sender<M> {
             });
     if (refreshed) st.refreshes = (st.refreshes ?? 0) + 1;
     if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
-    st.verdicts.push(verdict);
+    addVerdict(st, verdict);
     if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
     return { verdict, decision, target, sent: true, state: mode === 'defer' ? stateOf(st) : undefined };
   }
@@ -669,7 +669,7 @@ class Engine<M> implements Sender<M> {
   /** A verdict decided without a request (open circuit, a wait past the deadline): counted as an attempt. */
   private local(st: RunState, target: Target, verdict: Verdict, decision: Decision): Step {
     st.attempt += 1;
-    st.verdicts.push(verdict);
+    addVerdict(st, verdict);
     if (this.options.onEvent) this.emit({ type: 'attempt', attempt: st.attempt, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
     return { verdict, decision, target, sent: false, state: stateOf(st) };
   }
@@ -828,6 +828,12 @@ class Tracker {
 
 const COOLING = 'the target is cooling down after a rate-limit response';
 const AT_DEVICE_LIMIT = 'the device is at its rate limit';
+
+/** Most messages end with one verdict: a one-element array, not the 17-slot store of a first `push`. */
+function addVerdict(st: RunState, verdict: Verdict): void {
+  if (st.verdicts.length === 0) st.verdicts = [verdict];
+  else st.verdicts.push(verdict);
+}
 
 function always(): boolean {
   return true;
