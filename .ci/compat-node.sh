@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Node-sensitive tests on Node 24 (the main run is on Node 20): transports (node:http2, TLS, sockets),
+# the APNs/FCM senders, the fake provider, the engine, the classifier, the firebase-admin adapter (with the
+# main install's firebase-admin 13) and the CLI. The built package (dist/) comes from the main run.
+# Not here: the BullMQ/Redis tests, the chaos runs and the README checks (about 3 minutes, no Node-specific
+# code of their own). The Node 24 binary is the registry's `node` package, from .ci/node24/'s lock file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+npm ci --prefix .ci/node24 --no-audit --no-fund --loglevel=error
+node_bin=.ci/node24/node_modules/node/bin/node
+version=$("$node_bin" -p 'process.versions.node')
+[ "${version%%.*}" = 24 ] || { echo "compat-node: expected Node 24, got $version" >&2; exit 1; }
+echo "compat-node: Node $version"
+"$node_bin" node_modules/vitest/vitest.mjs run --config test/vitest.config.ts \
+  test/transport test/apns test/fcm test/testing test/engine test/classify test/catalog test/policies \
+  test/firebase-admin test/cli test/demo test/redact.test.ts \
+  || { echo "compat-node: the tests fail on Node $version" >&2; exit 1; }
+echo "compat-node: Node $version passed in $(($(date +%s) - t0)) s"
