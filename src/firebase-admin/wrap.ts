@@ -98,6 +98,12 @@ export interface Envelope {
 
 type Result = { success: true; messageId?: string } | { success: false; error: unknown };
 
+/** A `sendEach` message's result as the engine gets it: the success, or its error thrown. */
+function eachAnswer(r: Result): Result {
+  if (!r.success) throw r.error;
+  return r;
+}
+
 /**
  * Wraps a firebase-admin `Messaging` instance: same methods, same result types, and every message goes
  * through the pushback engine (classification as provider `firebase-admin`, backoff with jitter,
@@ -122,7 +128,17 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     maxSize: (key) => (key.startsWith('each:') ? batchSize : TOPIC_MAX_BATCH_SIZE),
     run: async (key, items) => {
       const first = items[0]!;
-      if (first.route === 'each') return sendEachSafe(messaging, items.map((e) => e.message), first.dryRun);
+      if (first.route === 'each') {
+        const results = await sendEachSafe(messaging, items.map((e) => e.message), first.dryRun);
+        for (let i = 0; i < results.length; i++) {
+          const r = results[i]!;
+          if (!r.success) {
+            r.error ??= new PushbackMessagingError('messaging/unknown-error', 'firebase-admin reported a failure without an error');
+            items[i]!.lastError = r.error;
+          }
+        }
+        return results;
+      }
       const tokens = items.map((e) => e.token!);
       const call = first.route === 'subscribe' ? messaging.subscribeToTopic : messaging.unsubscribeFromTopic;
       try {
@@ -136,13 +152,19 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     },
   });
 
-  const sendOne = async (e: Envelope, ctx: SendContext): Promise<unknown> => {
+  /** `sendEach*` messages, the bulk of the traffic: no async frame or closure per message (the batch's
+   * `run` above records each failure on its envelope). Resolves with `{ success: true, messageId }`, whose
+   * `messageId` the engine reads. */
+  const sendEachOne = (e: Envelope, ctx: SendContext): Promise<unknown> =>
+    coalescer.enqueue(e.dryRun ? 'each:true' : 'each:false', e, ctx.attempt > 1 ? retryWindowMs : 0).then(eachAnswer);
+
+  /** `send` and topic calls. */
+  const sendOther = async (e: Envelope, ctx: SendContext): Promise<unknown> => {
     try {
       if (e.route === 'send') return await messaging.send(e.message, e.dryRun);
-      const key = e.route === 'each' ? `each:${e.dryRun}` : `${e.route}:${e.topic}`;
-      const r = await coalescer.enqueue(key, e, ctx.attempt > 1 ? retryWindowMs : 0);
+      const r = await coalescer.enqueue(`${e.route}:${e.topic}`, e, ctx.attempt > 1 ? retryWindowMs : 0);
       if (!r.success) throw r.error ?? new PushbackMessagingError('messaging/unknown-error', 'firebase-admin reported a failure without an error');
-      return e.route === 'each' ? r : true; // `{ success: true, messageId }`: the engine reads `messageId`
+      return true;
     } catch (err) {
       e.lastError = err;
       throw err;
@@ -189,6 +211,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     }
     if (onEvent) engineOptions.onEvent = onEvent;
   }
+  const sendOne = (e: Envelope, ctx: SendContext): Promise<unknown> => (e.route === 'each' ? sendEachOne(e, ctx) : sendOther(e, ctx));
   const sender = createSender<Envelope>(sendOne, engineOptions);
 
   const invalid = (message: string) => Promise.reject(new PushbackMessagingError('messaging/invalid-argument', message));
