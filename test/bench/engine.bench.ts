@@ -12,6 +12,8 @@
  *   growth, per message). The messages (flat ~150-char tokens) are built before the first round
  *   (since 2026-12-04; before, each round built its own just before the timer started, with concatenated
  *   tokens, and their promotion and flattening ran inside the timed part).
+ * - the engine's own cost without the network (a send that answers at once): `engine.stubSendUsPerMsg`
+ *   (the driver and send alone) and `engine.stubEngineUsPerMsg` (through the engine), µs per message;
  * - admission through the project-level bottleneck limiter: `limiter.admissionPerSec` (goal ≥ 100,000);
  * - heap bytes per tracked device with 1,000,000 distinct tokens: `limiter.bytesPerTarget` (goal ≤ 200).
  * Run: `npm run bench -- --only engine` (needs --expose-gc, which `npm run bench` passes).
@@ -166,6 +168,44 @@ async function engineRun(pool: Pool, messages: readonly { token: string }[]): Pr
   return rate;
 }
 
+/**
+ * The engine's own cost, without the network: the same driver and concurrency, a send that answers at
+ * once with the same 200 response, each message either sent directly or through a new engine (new
+ * devices, as above). µs of wall time per message on one thread, so steadier than the loopback ratio.
+ */
+async function stubRun(messages: readonly { token: string }[], throughEngine: boolean): Promise<number> {
+  const n = messages.length;
+  const headers = { 'content-type': 'application/json' };
+  const send = async (_m: { token: string }) => {
+    await null; // answered on a later turn, as a response would be
+    return { status: 200, headers, body: ANSWER };
+  };
+  const sender = throughEngine
+    ? createSender(send, { provider: 'fcm', target: (m) => ({ project: 'demo', token: m.token }), limits: { concurrency: CONCURRENCY, project: [{ count: 1e9, perMs: 60_000 }] } })
+    : undefined;
+  const one = sender ? (m: { token: string }) => sender.send(m) : send;
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let outstanding = 0;
+    let done = 0;
+    const top = () => {
+      while (outstanding < CONCURRENCY && next < n) {
+        outstanding++;
+        one(messages[next++]!).then(() => {
+          outstanding--;
+          if (++done === n) resolve();
+          else top();
+        }, reject);
+      }
+    };
+    top();
+  });
+  const us = ((performance.now() - t0) * 1000) / n;
+  await sender?.close();
+  return us;
+}
+
 async function admissionRate(total: number): Promise<number> {
   const a = new Admission('bench', [{ count: 1e12, perMs: 60_000 }]);
   const chunk = 2000;
@@ -229,6 +269,13 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     const engRate = median(eng);
     // Rounds alternate raw and engine; the ratio is the median of the per-round ratios (robust to load drift).
     const ratio = median(eng.map((e, i) => e / raw[i]!));
+    const stubSend: number[] = [];
+    const stubEngine: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      stubSend.push(await stubRun(perRound[r]!, false));
+      stubEngine.push(await stubRun(buildMessages(n, 20_000_000 + r * n), true));
+    }
+    log(`  stub send: ${median(stubSend).toFixed(2)} µs/msg directly, ${median(stubEngine).toFixed(2)} through the engine`);
     const admission = await admissionRate(quick ? 300_000 : 1_000_000);
     log(`  admission: ${Math.round(admission)} msgs/s`);
     const mem = await bytesPerTarget(1_000_000);
@@ -245,6 +292,9 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       // CPU per message of the client thread alone (undici, and the engine on the engine side).
       'engine.rawClientCpuUsPerMsg': Number(median(rawClient).toFixed(1)),
       'engine.engineClientCpuUsPerMsg': Number(median(engClient).toFixed(1)),
+      // The engine alone: a send that answers at once, µs of one thread per message (medians of the rounds).
+      'engine.stubSendUsPerMsg': Number(median(stubSend).toFixed(2)),
+      'engine.stubEngineUsPerMsg': Number(median(stubEngine).toFixed(2)),
       'limiter.admissionPerSec': Math.round(admission),
       'limiter.bytesPerTarget': Number(mem.bytes.toFixed(1)),
     };

@@ -8,6 +8,8 @@
  * ratio on this 2-core machine spreads by ±20% (every `sendEachForMulticast` call opens a new HTTP/2
  * session), hence 15 rounds. Key: `firebaseAdmin.wrappedVsRaw` (goal ≥ 0.95). `*ClientCpuUsPerMsg`: CPU of
  * the client thread alone per message (the fake server runs in a worker thread), steadier than wall time.
+ * `firebaseAdmin.stubRawUsPerMsg` / `stubWrappedUsPerMsg`: the same calls against a stub `Messaging` that
+ * answers at once, µs per message: the wrapper's own cost without the SDK and the network.
  */
 import { createRequire } from 'node:module';
 import type * as AppModule from 'firebase-admin/app';
@@ -40,6 +42,32 @@ async function rawMulticast(messaging: Messaging, tokens: string[]): Promise<num
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   return ok;
+}
+
+/**
+ * A stand-in for firebase-admin's `Messaging` whose `sendEach` answers every message at once (success),
+ * for the wrapper's own cost without the SDK and the network. Its `sendEachForMulticast` builds one
+ * message per token and calls `sendEach`, as firebase-admin's does.
+ */
+function stubMessaging(): Messaging {
+  const sendEach = async (messages: unknown[]) => {
+    await null; // answered on a later turn, as a response would be
+    return { responses: messages.map((_, i) => ({ success: true, messageId: `projects/bench/messages/${i}` })), successCount: messages.length, failureCount: 0 };
+  };
+  return {
+    app: { name: 'stub', options: { projectId: 'bench' } },
+    sendEach,
+    sendEachForMulticast: (m: { tokens: string[]; data?: unknown }) => sendEach(m.tokens.map((token) => ({ token, data: m.data }))),
+    enableLegacyHttpTransport() {},
+  } as unknown as Messaging;
+}
+
+/** µs of wall time per message for one multicast of `tokens` (in calls of 500, 2 in flight on the raw side). */
+async function stubRound(m: Pick<Messaging, 'sendEachForMulticast'>, tokens: string[], chunked: boolean): Promise<number> {
+  const t = performance.now();
+  const ok = chunked ? await rawMulticast(m as Messaging, tokens) : (await m.sendEachForMulticast({ tokens, data: { k: 'v' } })).successCount;
+  if (ok !== tokens.length) throw new Error(`stub: ${ok} of ${tokens.length} delivered`);
+  return ((performance.now() - t) * 1000) / tokens.length;
 }
 
 export async function run({ quick, log }: { quick: boolean; log: (line: string) => void }): Promise<Record<string, number | string>> {
@@ -108,6 +136,21 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     await deleteApp(wrappedApp);
     await fake.close();
   }
+  // The wrapper's own cost: the same calls against a stub that answers at once (same options as above).
+  const stub = stubMessaging();
+  const stubWrapped = wrapMessaging(stub, { sdkVersion: '13.6.0', sdkRetries: 'keep', polyfillHttpResponse: false, transport: 'http2', maxConcurrentBatches: IN_FLIGHT, prune: { valve: false }, limits: { project: [{ count: 1e9, perMs: 60_000 }] } });
+  const stubRaw: number[] = [];
+  const stubWrap: number[] = [];
+  try {
+    await stubRound(stubWrapped, tokens, false); // warm-up
+    for (let r = 0; r < rounds; r++) {
+      stubRaw.push(await stubRound(stub, tokens, true));
+      stubWrap.push(await stubRound(stubWrapped, tokens, false));
+    }
+  } finally {
+    await stubWrapped.close();
+  }
+  log(`  stub messaging: ${median(stubRaw).toFixed(2)} µs/msg raw, ${median(stubWrap).toFixed(2)} wrapped`);
   const rawPerSec = median(rawRates);
   const wrappedPerSec = median(wrappedRates);
   return {
@@ -116,6 +159,9 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     'firebaseAdmin.wrappedVsRaw': Number(median(wrappedRates.map((w, i) => w / rawRates[i]!)).toFixed(3)),
     'firebaseAdmin.rawClientCpuUsPerMsg': Number(median(rawCpu).toFixed(1)),
     'firebaseAdmin.wrappedClientCpuUsPerMsg': Number(median(wrappedCpu).toFixed(1)),
+    // The wrapper alone: a stub Messaging that answers at once, µs of one thread per message (medians).
+    'firebaseAdmin.stubRawUsPerMsg': Number(median(stubRaw).toFixed(2)),
+    'firebaseAdmin.stubWrappedUsPerMsg': Number(median(stubWrap).toFixed(2)),
     'firebaseAdmin.messagesPerRound': perRound,
     'firebaseAdmin.rounds': rounds,
   };
