@@ -71,7 +71,21 @@ const RING = K + 1;
  * `K`). A device whose buckets have all passed is idle and is evicted when the table is swept (in place, when
  * the load reaches 1/2; see `rebuild`).
  */
+export interface MemoryDeviceCounterStoreOptions {
+  /**
+   * Devices you expect to track at once (those sent to within the longest window, an hour for FCM): the
+   * table starts at the size it would grow to for them (a load of at most 3/8) and never shrinks below it,
+   * so the copies of growing (about 0.6 s of blocked event loop at 1,000,000 devices here) do not happen.
+   * Its memory is allocated up front: 52 bytes per slot with FCM's windows, 8/3 slots per expected device
+   * rounded up to a power of 2 (1,000,000 devices: 4,194,304 slots, 218 MB); the OS maps pages as they
+   * are first written. Default 0: start small and grow.
+   */
+  expectedDevices?: number;
+}
+
 export class MemoryDeviceCounterStore implements DeviceCounterStore {
+  /** The smallest capacity: from `expectedDevices`, at least MIN_CAPACITY. */
+  private readonly minCapacity: number;
   private capacity = MIN_CAPACITY;
   private mask = MIN_CAPACITY - 1;
   private used = 0;
@@ -92,6 +106,14 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   private data = new Uint32Array(MIN_CAPACITY * 2);
   /** The same memory as `data`, seen as counts (`Uint16Array` unless wide). */
   private cnt: Uint16Array | Uint32Array = new Uint16Array(this.data.buffer);
+
+  constructor(options: MemoryDeviceCounterStoreOptions = {}) {
+    const expected = options.expectedDevices ?? 0;
+    if (!Number.isSafeInteger(expected) || expected < 0) throw new RangeError(`expectedDevices must be a non-negative integer, got ${expected}`);
+    let capacity = MIN_CAPACITY;
+    while ((expected + 1) * 8 > capacity * 3) capacity *= 2; // the load a sweep leaves: at most 3/8
+    this.minCapacity = capacity;
+  }
 
   reserve(key: string, windows: Windows, now: number): number {
     return this.check(key, windows, now, true);
@@ -219,7 +241,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
       }
     }
     this.used = count;
-    let capacity = MIN_CAPACITY;
+    let capacity = this.minCapacity;
     while ((count + 1) * 8 > capacity * 3) capacity *= 2;
     if (capacity === this.capacity) return;
     const oldCapacity = this.capacity;
@@ -283,7 +305,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     this.cntOff = this.wide ? 2 + this.w : (2 + this.w) * 2;
     this.cntStride = this.wide ? this.stride : this.stride * 2;
     this.used = 0;
-    this.alloc(MIN_CAPACITY);
+    this.alloc(this.minCapacity);
   }
 
   size(): number {
@@ -297,6 +319,6 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
 
   close(): void {
     this.used = 0;
-    this.alloc(MIN_CAPACITY);
+    this.alloc(this.minCapacity);
   }
 }

@@ -174,6 +174,25 @@ describe('MemoryDeviceCounterStore', () => {
     expect(s.size()).toBeLessThanOrEqual(4 * perStep * 2);
   });
 
+  it('expectedDevices: starts at the size it would grow to, so it never grows (or shrinks) for them', () => {
+    const n = 20_000;
+    const sized = new MemoryDeviceCounterStore({ expectedDevices: n });
+    const grown = new MemoryDeviceCounterStore();
+    sized.reserve(fcmToken(0), FCM_DEVICE, T0); // the layout is set by the first windows seen
+    const start = sized.bytes;
+    for (let i = 0; i < n; i++) {
+      expect(sized.reserve(fcmToken(i + 1), FCM_DEVICE, T0)).toBe(0);
+      grown.reserve(fcmToken(i + 1), FCM_DEVICE, T0);
+      expect(sized.bytes).toBe(start);
+    }
+    expect(sized.bytes).toBe(grown.bytes); // the size growing reaches, not more
+    // Two hours later every device is idle: sweeps keep the size, never below it.
+    for (let i = 0; i < n; i++) sized.reserve(`later-${i}`, FCM_DEVICE, T0 + 7_200_000);
+    expect(sized.bytes).toBe(start);
+    expect(() => new MemoryDeviceCounterStore({ expectedDevices: -1 })).toThrow(RangeError);
+    expect(() => new MemoryDeviceCounterStore({ expectedDevices: 1.5 })).toThrow(RangeError);
+  });
+
   it('tracks many devices in bounded memory and evicts idle ones', () => {
     const s = new MemoryDeviceCounterStore();
     const n = 50_000;
