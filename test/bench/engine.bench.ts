@@ -122,35 +122,28 @@ async function rawRun(pool: Pool, n: number): Promise<number> {
   return rate;
 }
 
-async function engineRun(pool: Pool, messages: readonly { token: string }[]): Promise<number> {
-  const n = messages.length;
-  const sender = createSender(
-    async (_m: { token: string }) => {
-      const res = await pool.request({ path: '/v1/projects/demo/messages:send', method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
-      return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
-    },
-    {
-      provider: 'fcm',
-      target: (m) => ({ project: 'demo', token: m.token }),
-      // The project quota is raised so the bench measures the engine, not FCM's 600k/min;
-      // the per-device windows are FCM's (from policies/fcm.json).
-      limits: { concurrency: CONCURRENCY, project: [{ count: 1e9, perMs: 60_000 }] },
-    },
-  );
-  let bad = 0;
-  const c0 = process.cpuUsage();
-  const m0 = threadCpuUs();
-  const t0 = performance.now();
-  // The same concurrency as the raw loop: CONCURRENCY messages outstanding, each completion starts the next.
-  await new Promise<void>((resolve, reject) => {
+/** The sender both engine runs use: a new one each round, so its device table starts empty. */
+function benchSender(send: (m: { token: string }) => Promise<unknown>) {
+  return createSender(send, {
+    provider: 'fcm',
+    target: (m: { token: string }) => ({ project: 'demo', token: m.token }),
+    // The project quota is raised so the bench measures the engine, not FCM's 600k/min;
+    // the per-device windows are FCM's (from policies/fcm.json).
+    limits: { concurrency: CONCURRENCY, project: [{ count: 1e9, perMs: 60_000 }] },
+  });
+}
+
+/** Calls `start(0..n-1)` with CONCURRENCY calls outstanding, each completion starting the next. */
+function keepInFlight<T>(n: number, start: (i: number) => Promise<T>, each: (r: T) => void = () => {}): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     let next = 0;
     let outstanding = 0;
     let done = 0;
     const top = () => {
       while (outstanding < CONCURRENCY && next < n) {
         outstanding++;
-        sender.send(messages[next++]!).then((o) => {
-          if (o.outcome !== 'delivered') bad++;
+        start(next++).then((r) => {
+          each(r);
           outstanding--;
           if (++done === n) resolve();
           else top();
@@ -158,6 +151,22 @@ async function engineRun(pool: Pool, messages: readonly { token: string }[]): Pr
       }
     };
     top();
+  });
+}
+
+async function engineRun(pool: Pool, messages: readonly { token: string }[]): Promise<number> {
+  const n = messages.length;
+  const sender = benchSender(async () => {
+    const res = await pool.request({ path: '/v1/projects/demo/messages:send', method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
+    return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+  });
+  let bad = 0;
+  const c0 = process.cpuUsage();
+  const m0 = threadCpuUs();
+  const t0 = performance.now();
+  // The same concurrency as the raw loop.
+  await keepInFlight(n, (i) => sender.send(messages[i]!), (o) => {
+    if (o.outcome !== 'delivered') bad++;
   });
   const rate = n / ((performance.now() - t0) / 1000);
   const c = process.cpuUsage(c0);
@@ -174,34 +183,16 @@ async function engineRun(pool: Pool, messages: readonly { token: string }[]): Pr
  * devices, as above). µs of wall time per message on one thread, so steadier than the loopback ratio.
  */
 async function stubRun(messages: readonly { token: string }[], throughEngine: boolean): Promise<number> {
-  const n = messages.length;
   const headers = { 'content-type': 'application/json' };
   const send = async (_m: { token: string }) => {
     await null; // answered on a later turn, as a response would be
     return { status: 200, headers, body: ANSWER };
   };
-  const sender = throughEngine
-    ? createSender(send, { provider: 'fcm', target: (m) => ({ project: 'demo', token: m.token }), limits: { concurrency: CONCURRENCY, project: [{ count: 1e9, perMs: 60_000 }] } })
-    : undefined;
-  const one = sender ? (m: { token: string }) => sender.send(m) : send;
+  const sender = throughEngine ? benchSender(send) : undefined;
   const t0 = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    let next = 0;
-    let outstanding = 0;
-    let done = 0;
-    const top = () => {
-      while (outstanding < CONCURRENCY && next < n) {
-        outstanding++;
-        one(messages[next++]!).then(() => {
-          outstanding--;
-          if (++done === n) resolve();
-          else top();
-        }, reject);
-      }
-    };
-    top();
-  });
-  const us = ((performance.now() - t0) * 1000) / n;
+  const start: (i: number) => Promise<unknown> = sender ? (i) => sender.send(messages[i]!) : (i) => send(messages[i]!);
+  await keepInFlight(messages.length, start);
+  const us = ((performance.now() - t0) * 1000) / messages.length;
   await sender?.close();
   return us;
 }
