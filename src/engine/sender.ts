@@ -293,11 +293,7 @@ class Engine<M> implements Sender<M> {
         handedOver = true;
         return this.continueRun(message, st, undefined, step);
       }
-      if (st.idle) {
-        const idle = st.idle;
-        st.idle = undefined;
-        idle();
-      }
+      tellIdle(st);
       const finished = this.finish(message, step, st, this.now());
       if (isThenable(finished)) {
         handedOver = true;
@@ -329,11 +325,7 @@ class Engine<M> implements Sender<M> {
     try {
       // From the first retry on, p-retry drives the attempts.
       let step = await first;
-      if (st.idle) {
-        const idle = st.idle;
-        st.idle = undefined;
-        idle();
-      }
+      tellIdle(st);
       if (step.decision.kind === 'retry') {
         await this.timers.sleep(step.decision.delayMs, signal);
         step = await pRetry(
@@ -588,11 +580,7 @@ class Engine<M> implements Sender<M> {
         const verdict = localVerdict(this.options.provider, 'PUSHBACK_WAIT', 'retry', why, waitMs);
         return { verdict, decision: { kind: 'retry', delayMs: waitMs, reason: why }, target, sent: false, state: stateOf(st) };
       }
-      if (st.idle) {
-        const idle = st.idle;
-        st.idle = undefined;
-        idle();
-      }
+      tellIdle(st);
       await this.timers.sleep(waitMs, signal);
     }
   }
@@ -828,6 +816,14 @@ class Tracker {
 
 const COOLING = 'the target is cooling down after a rate-limit response';
 const AT_DEVICE_LIMIT = 'the device is at its rate limit';
+
+/** Tells `sendMany`'s window, once, that the message no longer holds its place (it waits, or was answered). */
+function tellIdle(st: RunState): void {
+  const idle = st.idle;
+  if (idle === undefined) return;
+  st.idle = undefined;
+  idle();
+}
 
 /** Most messages end with one verdict: a one-element array, not the 17-slot store of a first `push`. */
 function addVerdict(st: RunState, verdict: Verdict): void {

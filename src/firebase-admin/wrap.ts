@@ -171,6 +171,8 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     }
   };
 
+  const sendOne = (e: Envelope, ctx: SendContext): Promise<unknown> => (e.route === 'each' ? sendEachOne(e, ctx) : sendOther(e, ctx));
+
   const target = (e: Envelope): Target => {
     const m = e.message as { token?: unknown; topic?: unknown; condition?: unknown };
     const t: Target = { project, credential };
@@ -211,7 +213,6 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     }
     if (onEvent) engineOptions.onEvent = onEvent;
   }
-  const sendOne = (e: Envelope, ctx: SendContext): Promise<unknown> => (e.route === 'each' ? sendEachOne(e, ctx) : sendOther(e, ctx));
   const sender = createSender<Envelope>(sendOne, engineOptions);
 
   const invalid = (message: string) => Promise.reject(new PushbackMessagingError('messaging/invalid-argument', message));
