@@ -48,6 +48,9 @@ function hashToken(s: string): void {
 
 const MIN_CAPACITY = 1024;
 
+/** Slots of the previous table moved per call while the table grows (see `migrate`). */
+const MIGRATE_PER_CALL = 16;
+
 /**
  * Sub-windows per window. A window of `perMs` is cut into K sub-windows (buckets) of `perMs / K`, and a
  * send is admitted only while the last K + 1 buckets (the current one included) hold fewer than `count`
@@ -75,7 +78,7 @@ export interface MemoryDeviceCounterStoreOptions {
   /**
    * Devices you expect to track at once (those sent to within the longest window, an hour for FCM): the
    * table starts at the size it would grow to for them (a load of at most 3/8) and never shrinks below it,
-   * so the copies of growing (about 0.6 s of blocked event loop at 1,000,000 devices here) do not happen.
+   * so it never grows for them: no sweep before each growth, no second table held while devices move.
    * Its memory is allocated up front: 52 bytes per slot with FCM's windows, 8/3 slots per expected device
    * rounded up to a power of 2 (1,000,000 devices: 4,194,304 slots, 218 MB); the OS maps pages as they
    * are first written. Default 0: start small and grow.
@@ -106,6 +109,14 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   private data = new Uint32Array(MIN_CAPACITY * 2);
   /** The same memory as `data`, seen as counts (`Uint16Array` unless wide). */
   private cnt: Uint16Array | Uint32Array = new Uint16Array(this.data.buffer);
+  /**
+   * While the table grows: the previous table, read-only, whose devices are moved into `data` a few
+   * slots per call (`migrate`) instead of all at once; undefined otherwise.
+   */
+  private old: Uint32Array | undefined;
+  private oldMask = 0;
+  /** The next slot of `old` to move. */
+  private migrated = 0;
 
   constructor(options: MemoryDeviceCounterStoreOptions = {}) {
     const expected = options.expectedDevices ?? 0;
@@ -128,6 +139,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     if (windows.length === 0) return 0;
     if (Number.isNaN(this.epoch)) this.epoch = now;
     if (windows !== this.lastWindows) this.checkLayout(windows);
+    if (this.old !== undefined) this.migrate(MIGRATE_PER_CALL);
     hashToken(key);
     const data = this.data;
     const S = this.stride;
@@ -138,6 +150,14 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
       if (b === 0) break;
       if (b === h2 && data[at] === h1) return this.reserveAt(slot, windows, now, take);
       slot = (slot + 1) & this.mask;
+    }
+    if (this.old !== undefined) {
+      // Not moved yet: it moves now (into the empty slot the probe ended on) and is counted there.
+      const from = this.findOld(h1, h2);
+      if (from >= 0) {
+        this.moveIn(this.old, from, slot);
+        return this.reserveAt(slot, windows, now, take);
+      }
     }
     // A new device: every window starts empty (counts are validated >= 1 by createLimits).
     for (const x of windows) if (x.count < 1) return this.bucketStart(x.perMs, this.bucketNo(x.perMs, now) + 1) - now;
@@ -221,13 +241,15 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
 
   /**
    * Makes room when the load reaches 1/2: idle devices are evicted in place first, then the table is
-   * reallocated only if its capacity must change (to keep the load between 1/8 and 3/8). A table whose
-   * traffic is steady is swept in place: no second table, no fresh memory (a fresh 100 MB table is also
-   * 25,000 first-touch page faults, about 0.3 s on this machine's VM), and the peak stays one table.
+   * reallocated only if its capacity must change (to keep the load between 1/8 and 3/8), and its devices
+   * move into the new one over the next calls (`migrate`). A table whose traffic is steady is swept in
+   * place: no second table, no fresh memory (a fresh 100 MB table is also 25,000 first-touch page
+   * faults, about 0.3 s on this machine's VM), and the peak stays one table.
    * It runs rarely, so its loops run mostly unoptimised: the work per slot is in small methods
    * (`isLive`, `evict`, `moveIn`) that are called often enough to be optimised.
    */
   private rebuild(now: number): void {
+    if (this.old !== undefined) this.migrate(Infinity); // (not reached at the pace of MIGRATE_PER_CALL)
     const data = this.data;
     const S = this.stride;
     const current = this.nos;
@@ -244,9 +266,46 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     let capacity = this.minCapacity;
     while ((count + 1) * 8 > capacity * 3) capacity *= 2;
     if (capacity === this.capacity) return;
-    const oldCapacity = this.capacity;
+    const oldMask = this.mask;
     this.alloc(capacity);
-    for (let s = 0; s < oldCapacity; s++) if (data[s * S + 1] !== 0) this.moveIn(data, s * S);
+    if (count === 0) return;
+    // The devices move over the next calls (`migrate`), not now: a move of every device at once, into a
+    // table whose pages are all touched for the first time, blocked the event loop for about 0.6 s at
+    // 1,000,000 devices here.
+    this.old = data;
+    this.oldMask = oldMask;
+    this.migrated = 0;
+  }
+
+  /**
+   * Moves the devices of up to `slots` slots of the previous table into this one (those already moved,
+   * by a lookup that found them there, are skipped). The previous table is never written, so its probe
+   * sequences stay valid until the last slot has moved. At MIGRATE_PER_CALL slots per call it is done
+   * long before this table fills: it was grown to a load of at most 3/8 and sweeps again at 1/2, i.e.
+   * after at least capacity/8 new devices, while the previous table (capacity/2 slots) is done after
+   * capacity/(2·MIGRATE_PER_CALL) calls.
+   */
+  private migrate(slots: number): void {
+    const old = this.old!;
+    const S = this.stride;
+    const oldCapacity = this.oldMask + 1;
+    const end = Math.min(oldCapacity, this.migrated + slots);
+    for (let s = this.migrated; s < end; s++) if (old[s * S + 1] !== 0) this.moveInUnlessThere(old, s * S);
+    this.migrated = end;
+    if (end === oldCapacity) this.old = undefined;
+  }
+
+  /** The word index in `old` of the device with key (a, b), or -1. */
+  private findOld(a: number, b: number): number {
+    const old = this.old!;
+    const S = this.stride;
+    const mask = this.oldMask;
+    for (let slot = a & mask; ; slot = (slot + 1) & mask) {
+      const at = slot * S;
+      const k = old[at + 1]!;
+      if (k === 0) return -1;
+      if (k === b && old[at] === a) return at;
+    }
   }
 
   /** Whether the slot at word `at` of `data` holds a device with a bucket still in reach of `current`. */
@@ -277,17 +336,33 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     data.fill(0, hole * S, hole * S + S);
   }
 
-  /** Copies the slot at word `from` of `old` into this (new) table. */
-  private moveIn(old: Uint32Array, from: number): void {
+  /** Copies the slot at word `from` of `old` into the empty slot `slot` of this (new) table. */
+  private moveIn(old: Uint32Array, from: number, slot: number): void {
     const data = this.data;
     const S = this.stride;
-    let slot = old[from]! & this.mask;
-    while (data[slot * S + 1] !== 0) slot = (slot + 1) & this.mask;
     const to = slot * S;
     for (let k = 0; k < S; k++) data[to + k] = old[from + k]!;
   }
 
+  /** Copies the slot at word `from` of `old` into this table, unless its device is here already. */
+  private moveInUnlessThere(old: Uint32Array, from: number): void {
+    const data = this.data;
+    const S = this.stride;
+    const a = old[from]!;
+    const b = old[from + 1]!;
+    let slot = a & this.mask;
+    for (;;) {
+      const at = slot * S;
+      const k = data[at + 1]!;
+      if (k === 0) break;
+      if (k === b && data[at] === a) return;
+      slot = (slot + 1) & this.mask;
+    }
+    this.moveIn(old, from, slot);
+  }
+
   private alloc(capacity: number): void {
+    this.old = undefined;
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.data = new Uint32Array(capacity * this.stride);
@@ -312,9 +387,9 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     return this.used;
   }
 
-  /** Bytes held by the table. */
+  /** Bytes held by the table (and, while it grows, by the previous one). */
   get bytes(): number {
-    return this.data.byteLength;
+    return this.data.byteLength + (this.old?.byteLength ?? 0);
   }
 
   close(): void {

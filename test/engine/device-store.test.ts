@@ -115,6 +115,38 @@ describe('MemoryDeviceCounterStore', () => {
     expect(s.reserve(probe, FCM_DEVICE, T0 + 3)).toBeGreaterThan(0);
   });
 
+  it('grows a few slots per call: devices not moved yet keep their counts, and the old table is let go', () => {
+    const s = new MemoryDeviceCounterStore();
+    const w = [{ count: 3, perMs: 60_000 }];
+    const exactly = (n: number) => [{ count: n, perMs: 60_000 }];
+    s.reserve('dev-0', w, T0); // sets the layout
+    let n = 1;
+    let before = s.bytes;
+    // Until a growth starts: the new table (twice the size) and the old one are both held.
+    while (s.bytes <= 2 * before) {
+      before = s.bytes;
+      expect(s.reserve(`dev-${n++}`, w, T0)).toBe(0);
+    }
+    const peak = s.bytes;
+    expect(peak).toBe(3 * before);
+    // Newest first, so the first lookups find devices the move has not reached: each holds exactly 1.
+    let foundWhileMoving = 0;
+    for (let d = n - 1; d >= 0; d--) {
+      if (s.bytes === peak) foundWhileMoving++;
+      expect(s.wait(`dev-${d}`, exactly(1), T0)).toBeGreaterThan(0);
+      expect(s.wait(`dev-${d}`, exactly(2), T0)).toBe(0);
+      expect(s.reserve(`dev-${d}`, w, T0)).toBe(0); // its second send, counted in the new table
+    }
+    expect(foundWhileMoving).toBeGreaterThan(10);
+    expect(s.bytes).toBe(2 * before); // the move is done: only the new table is held
+    expect(s.size()).toBe(n);
+    // Every device: one more send passes, the next one waits.
+    for (let d = 0; d < n; d++) {
+      expect(s.reserve(`dev-${d}`, w, T0)).toBe(0);
+      expect(s.reserve(`dev-${d}`, w, T0)).toBeGreaterThan(0);
+    }
+  });
+
   it('keeps three windows per device apart, device from device', () => {
     const s = new MemoryDeviceCounterStore();
     const w = [

@@ -2,10 +2,11 @@
  * How long the per-device table blocks the event loop when it makes room:
  * `npm run build && npx tsx test/scripts/device-store-sweep.ts [devicesPerHour] [expectedDevices]`
  * (default 1,100,000 and 0; `expectedDevices` is the store's option of that name).
- * Hour 1 sends once to that many new devices (the table grows: each growth copies into a table twice the
- * size); hours 2 and 3 do the same with new devices, the previous hour's going idle (the table is swept in
- * place, at the same size). Prints the longest single `reserve()` call of each hour (the one that swept or
- * grew the table) and the table's bytes, on the built code (`dist/`).
+ * Hour 1 sends once to that many new devices (the table grows: each growth sweeps it, then moves its
+ * devices into a table twice the size over the following calls); hours 2 and 3 do the same with new
+ * devices, the previous hour's going idle (the table is swept in place, at the same size). Prints the
+ * longest single `reserve()` call of each hour (the one that swept or grew the table) and the bytes held
+ * (both tables while a move runs), on the built code (`dist/`).
  */
 import { loadBuilt } from '../bench/built.js';
 
