@@ -51,6 +51,9 @@ const MIN_CAPACITY = 1024;
 /** Slots of the previous table moved per call while the table grows (see `migrate`). */
 const MIGRATE_PER_CALL = 16;
 
+/** Slots swept per call while a sweep runs (see `sweep`). */
+const SWEEP_PER_CALL = 64;
+
 /**
  * Sub-windows per window. A window of `perMs` is cut into K sub-windows (buckets) of `perMs / K`, and a
  * send is admitted only while the last K + 1 buckets (the current one included) hold fewer than `count`
@@ -71,8 +74,8 @@ const RING = K + 1;
  * per window a ring of K + 1 bucket counts (2 bytes each, or 4 when a count exceeds 65,535): 52 bytes
  * with FCM's two windows. One slot's state is adjacent in memory (one or two cache lines per send, where
  * separate arrays per field cost a cache miss each on a big table). Strict over any sliding window (see
- * `K`). A device whose buckets have all passed is idle and is evicted when the table is swept (in place, when
- * the load reaches 1/2; see `rebuild`).
+ * `K`). A device whose buckets have all passed is idle and is evicted when the table is swept (in place, a
+ * few slots per call once the load reaches 0.48; see `rebuild`).
  */
 export interface MemoryDeviceCounterStoreOptions {
   /**
@@ -117,6 +120,8 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   private oldMask = 0;
   /** The next slot of `old` to move. */
   private migrated = 0;
+  /** While a sweep runs: the next slot it looks at; -1 otherwise. */
+  private sweepAt = -1;
 
   constructor(options: MemoryDeviceCounterStoreOptions = {}) {
     const expected = options.expectedDevices ?? 0;
@@ -140,6 +145,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     if (Number.isNaN(this.epoch)) this.epoch = now;
     if (windows !== this.lastWindows) this.checkLayout(windows);
     if (this.old !== undefined) this.migrate(MIGRATE_PER_CALL);
+    else if (this.sweepAt >= 0) this.sweep(now, SWEEP_PER_CALL);
     hashToken(key);
     const data = this.data;
     const S = this.stride;
@@ -169,7 +175,8 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     const at = slot * S;
     data[at] = h1;
     data[at + 1] = h2;
-    this.used++;
+    // At a load of 12/25 a sweep starts, a few slots per call: it is done before the load reaches 1/2.
+    if (++this.used * 25 >= this.capacity * 12 && this.sweepAt < 0 && this.old === undefined) this.sweepAt = 0;
     const W = this.w;
     const base = slot * this.cntStride + this.cntOff;
     for (let i = 0; i < W; i++) {
@@ -240,22 +247,36 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   }
 
   /**
-   * Makes room when the load reaches 1/2: idle devices are evicted in place first, then the table is
-   * reallocated only if its capacity must change (to keep the load between 1/8 and 3/8), and its devices
-   * move into the new one over the next calls (`migrate`). A table whose traffic is steady is swept in
-   * place: no second table, no fresh memory (a fresh 100 MB table is also 25,000 first-touch page
-   * faults, about 0.3 s on this machine's VM), and the peak stays one table.
-   * It runs rarely, so its loops run mostly unoptimised: the work per slot is in small methods
-   * (`isLive`, `evict`, `moveIn`) that are called often enough to be optimised.
+   * Idle devices are evicted in place by a sweep that starts when the load reaches 12/25 (0.48) and looks
+   * at SWEEP_PER_CALL slots per call (`sweep`); a pass over the table takes capacity/64 calls, during which
+   * the load grows by at most 1/64, so it ends before the load reaches 1/2 (0.4957). At the end of a pass the table
+   * is reallocated only if its capacity must change (to keep the load between 1/8 and 3/8), and its
+   * devices move into the new one over the next calls (`migrate`). A table whose traffic is steady is
+   * swept in place: no second table, no fresh memory (a fresh 100 MB table is also 25,000 first-touch page
+   * faults, about 0.3 s on this machine's VM), and no call sweeps the whole table (a whole sweep of 4
+   * million slots blocked the event loop for about 0.1 s here).
+   * `rebuild` is the fallback when the load reaches 1/2 all the same (a sweep cannot start while devices
+   * move): it finishes the move, then sweeps the whole table in one call.
    */
   private rebuild(now: number): void {
-    if (this.old !== undefined) this.migrate(Infinity); // (not reached at the pace of MIGRATE_PER_CALL)
+    if (this.old !== undefined) this.migrate(Infinity);
+    this.sweepAt = 0;
+    this.sweep(now, Infinity);
+  }
+
+  /**
+   * Looks at up to `slots` slots of the running sweep, evicting idle devices in place; at the end of the
+   * pass, resizes if the load must change. Its loops run mostly unoptimised when `slots` is large: the
+   * work per slot is in small methods (`isLive`, `evict`) that are called often enough to be optimised.
+   */
+  private sweep(now: number, slots: number): void {
     const data = this.data;
     const S = this.stride;
     const current = this.nos;
     for (let i = 0; i < this.w; i++) current[i] = this.bucketNo(this.perMs[i]!, now) >>> 0;
+    const end = Math.min(this.capacity, this.sweepAt + slots);
     let count = this.used;
-    for (let s = 0; s < this.capacity; s++) {
+    for (let s = this.sweepAt; s < end; s++) {
       // `evict` may move a later device into slot s: look at the slot again.
       while (data[s * S + 1] !== 0 && !this.isLive(data, s * S, current)) {
         this.evict(s);
@@ -263,6 +284,11 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
       }
     }
     this.used = count;
+    if (end < this.capacity) {
+      this.sweepAt = end;
+      return;
+    }
+    this.sweepAt = -1;
     let capacity = this.minCapacity;
     while ((count + 1) * 8 > capacity * 3) capacity *= 2;
     if (capacity === this.capacity) return;
@@ -363,6 +389,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
 
   private alloc(capacity: number): void {
     this.old = undefined;
+    this.sweepAt = -1;
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.data = new Uint32Array(capacity * this.stride);

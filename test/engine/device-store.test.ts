@@ -147,6 +147,32 @@ describe('MemoryDeviceCounterStore', () => {
     }
   });
 
+  it('sweeps a few slots per call, never the whole table in one call', () => {
+    const s = new MemoryDeviceCounterStore();
+    const w = [{ count: 3, perMs: 1_000 }];
+    s.reserve('first', w, T0); // sets the layout
+    const bytes = s.bytes;
+    const capacity = 1024; // the smallest table
+    // Just under the load at which a sweep starts (0.48 of the slots).
+    let n = 1;
+    while ((s.size() + 1) * 25 < capacity * 12) s.reserve(`old-${n++}`, w, T0);
+    expect(s.bytes).toBe(bytes);
+    // Two seconds later all of them are idle. New devices arrive one per call.
+    let maxDrop = 0;
+    let calls = 0;
+    for (let d = 0; s.size() > 100 + d; d++) {
+      const before = s.size();
+      expect(s.reserve(`new-${d}`, w, T0 + 2_000)).toBe(0);
+      maxDrop = Math.max(maxDrop, before + 1 - s.size());
+      calls++;
+    }
+    expect(s.bytes).toBe(bytes); // swept in place, not grown
+    expect(n).toBeGreaterThan(400);
+    // Slot by slot: about capacity/64 calls, each evicting the idle devices of a few dozen slots.
+    expect(calls).toBeGreaterThan(10);
+    expect(maxDrop).toBeLessThan(n / 4);
+  });
+
   it('keeps three windows per device apart, device from device', () => {
     const s = new MemoryDeviceCounterStore();
     const w = [
