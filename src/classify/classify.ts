@@ -9,7 +9,7 @@ import { codeOf, isObject, str, type Extraction, type TargetReport } from './ext
 import { fallback } from './fallback.js';
 import { getHeader } from './headers.js';
 import { defaultRetryAfter, lookupEntry, tokenVerdict } from './lookup.js';
-import { BODY_EXTRACTORS, CODE_IN_BODY, SUCCESS_CODES } from './providers/index.js';
+import { BODY_EXTRACTORS, CODE_IN_BODY, SUCCESS_CODES, SUCCESS_TEXT_READERS } from './providers/index.js';
 import { firebaseAdminError, isFirebaseError } from './providers/firebase-admin.js';
 import { parseRetryAfter, retryAfterMs } from './retry-after.js';
 import { quote, safeCode } from './sanitize.js';
@@ -67,6 +67,11 @@ function fromResponse(call: Call, status: number | undefined, headers: unknown, 
   if (body !== null && typeof body === 'object' && !(body instanceof Uint8Array) && !(body instanceof ArrayBuffer)) {
     // Pre-parsed body: the hot path, no decoding object.
     return resolve(call, BODY_EXTRACTORS[call.provider](body, status), status, headers, false, undefined);
+  }
+  if (typeof body === 'string' && status !== undefined && status >= 200 && status < 300) {
+    // A success body in the provider's exact shape: read without parsing (once per delivered message).
+    const quick = SUCCESS_TEXT_READERS[call.provider]?.(body);
+    if (quick !== undefined) return resolve(call, quick, status, headers, false, undefined);
   }
   const decoded = decodeBody(body);
   const ext = decoded.json !== undefined ? BODY_EXTRACTORS[call.provider](decoded.json, status) : undefined;

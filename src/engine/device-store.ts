@@ -48,7 +48,7 @@ function hashToken(s: string): void {
 
 const MIN_CAPACITY = 1024;
 
-/** Slots of the previous table moved per call while the table grows (see `migrate`). */
+/** Slots of the previous table moved per call while the table grows (see `migrate`), at least. */
 const MIGRATE_PER_CALL = 16;
 
 /** Slots swept per call while a sweep runs (see `sweep`). */
@@ -79,9 +79,10 @@ const RING = K + 1;
  */
 export interface MemoryDeviceCounterStoreOptions {
   /**
-   * Devices you expect to track at once (those sent to within the longest window, an hour for FCM): the
+   * Devices you expect to track at once (those sent to within the longest window, an hour for FCM; a
+   * device stays tracked for up to 9/8 of that window after its last send, until a sweep passes): the
    * table starts at the size it would grow to for them (a load of at most 3/8) and never shrinks below it,
-   * so it never grows for them: no sweep before each growth, no second table held while devices move.
+   * so it does not grow for them: no sweep before each growth, no second table held while devices move.
    * Its memory is allocated up front: 52 bytes per slot with FCM's windows, 8/3 slots per expected device
    * rounded up to a power of 2 (1,000,000 devices: 4,194,304 slots, 218 MB); the OS maps pages as they
    * are first written. Default 0: start small and grow.
@@ -120,6 +121,8 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   private oldMask = 0;
   /** The next slot of `old` to move. */
   private migrated = 0;
+  /** Slots of `old` moved per call: enough to be done within capacity/32 calls (see `migrate`). */
+  private migratePerCall = MIGRATE_PER_CALL;
   /** While a sweep runs: the next slot it looks at; -1 otherwise. */
   private sweepAt = -1;
 
@@ -144,7 +147,7 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     if (windows.length === 0) return 0;
     if (Number.isNaN(this.epoch)) this.epoch = now;
     if (windows !== this.lastWindows) this.checkLayout(windows);
-    if (this.old !== undefined) this.migrate(MIGRATE_PER_CALL);
+    if (this.old !== undefined) this.migrate(this.migratePerCall);
     else if (this.sweepAt >= 0) this.sweep(now, SWEEP_PER_CALL);
     hashToken(key);
     const data = this.data;
@@ -301,15 +304,17 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     this.old = data;
     this.oldMask = oldMask;
     this.migrated = 0;
+    this.migratePerCall = Math.max(MIGRATE_PER_CALL, Math.ceil((32 * (oldMask + 1)) / capacity));
   }
 
   /**
    * Moves the devices of up to `slots` slots of the previous table into this one (those already moved,
    * by a lookup that found them there, are skipped). The previous table is never written, so its probe
-   * sequences stay valid until the last slot has moved. At MIGRATE_PER_CALL slots per call it is done
-   * long before this table fills: it was grown to a load of at most 3/8 and sweeps again at 1/2, i.e.
-   * after at least capacity/8 new devices, while the previous table (capacity/2 slots) is done after
-   * capacity/(2·MIGRATE_PER_CALL) calls.
+   * sequences stay valid until the last slot has moved. The move is done within capacity/32 calls, long
+   * before this table fills: it was sized to a load of at most 3/8 and makes room again near 1/2, i.e.
+   * after at least capacity/8 new devices. A table that grew (the previous one has capacity/2 slots) moves
+   * MIGRATE_PER_CALL slots per call; one that shrank after idle devices left moves proportionally more
+   * (`migratePerCall`: 32 × old/new capacity), mostly empty slots.
    */
   private migrate(slots: number): void {
     const old = this.old!;

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
 import { classify } from '../../src/classify/index.js';
 import { FCM_TOKEN } from '../fixtures/classify-mix.js';
 import { ERROR_INFO, FCM_ERROR, QUOTA_FAILURE, RETRY_INFO, entry, expectEntry } from './helpers.js';
@@ -11,6 +12,33 @@ describe('classify fcm', () => {
     const v = classify({ provider: 'fcm', status: 200, body: { name: 'projects/demo/messages/0:1500415314455276%31bd1c9631bd1c96' } });
     expectEntry(v, 'fcm', '200');
     expect(v).toMatchObject({ action: 'ok', messageId: 'projects/demo/messages/0:1500415314455276%31bd1c9631bd1c96', status: 200, retryAfterMs: null });
+  });
+
+  it('reads a success body as text without parsing it, to the same verdict as the parsed path', () => {
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const v = classify({ provider: 'fcm', status: 200, body: '{"name":"projects/demo/messages/0:1%31bd1c96"}' });
+      expect(v).toMatchObject({ action: 'ok', code: '200', messageId: 'projects/demo/messages/0:1%31bd1c96' });
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+    // Any text body, in any shape close to the success one: the string (which may take the quick path) and
+    // the same bytes (always decoded and parsed) give equal verdicts.
+    const ws = fc.constantFrom('', ' ', '\n  ', '\t', '\r\n', '\u00a0', '\ufeff');
+    const body = fc.oneof(
+      fc.tuple(ws, ws, ws, ws, fc.string(), ws).map(([a, b, c, d, name, e]) => `${a}{${b}"name"${c}:${d}${JSON.stringify(name)}}${e}`),
+      fc.tuple(fc.string(), fc.string()).map(([name, x]) => `{"name":"${name}"${x}}`),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(body, fc.constantFrom(200, 201, 204, 299, 300, 404, 500), (text, status) => {
+        const asText = classify({ provider: 'fcm', status, body: text });
+        const asBytes = classify({ provider: 'fcm', status, body: Buffer.from(text) });
+        expect(asText).toEqual(asBytes);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('prefers the FcmError errorCode over the canonical status', () => {

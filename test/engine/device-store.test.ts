@@ -147,6 +147,33 @@ describe('MemoryDeviceCounterStore', () => {
     }
   });
 
+  it('a table that shrinks moves its devices within capacity/32 calls, before the new table fills', () => {
+    const s = new MemoryDeviceCounterStore();
+    const w = [{ count: 3, perMs: 1_000 }];
+    const exactly = (n: number) => [{ count: n, perMs: 1_000 }];
+    s.reserve('first', w, T0);
+    const slotBytes = s.bytes / 1024; // the smallest table has 1,024 slots
+    for (let i = 0; i < 30_000; i++) s.reserve(`old-${i}`, w, T0);
+    // Two seconds later all of them are idle; new devices arrive one per call until the table has
+    // swept, shrunk, and let go of the old one.
+    let shrunkAt = -1;
+    let small = 0;
+    let d = 0;
+    for (; d < 200_000; d++) {
+      const before = s.bytes;
+      expect(s.reserve(`new-${d}`, w, T0 + 2_000)).toBe(0);
+      if (shrunkAt < 0 && s.bytes > before) {
+        small = s.bytes - before; // the new table, held beside the old one while devices move
+        expect(small).toBeLessThan(before);
+        shrunkAt = d;
+      } else if (shrunkAt >= 0 && s.bytes === small) break;
+    }
+    expect(shrunkAt).toBeGreaterThan(0);
+    expect(s.bytes).toBe(small);
+    expect(d - shrunkAt).toBeLessThanOrEqual(small / slotBytes / 32 + 1);
+    for (let k = 0; k <= d; k++) expect(s.wait(`new-${k}`, exactly(1), T0 + 2_000)).toBeGreaterThan(0);
+  });
+
   it('sweeps a few slots per call, never the whole table in one call', () => {
     const s = new MemoryDeviceCounterStore();
     const w = [{ count: 3, perMs: 1_000 }];

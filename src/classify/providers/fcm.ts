@@ -13,6 +13,20 @@ const BAD_REQUEST = 'google.rpc.BadRequest';
 const RETRY_INFO = 'google.rpc.RetryInfo';
 const ERROR_INFO = 'google.rpc.ErrorInfo';
 
+/** FCM's success body as it comes, `{"name": "projects/…/messages/…"}` (JSON whitespace allowed, no escapes). */
+const SUCCESS_TEXT = /^[ \t\n\r]*\{[ \t\n\r]*"name"[ \t\n\r]*:[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*\}[ \t\n\r]*$/;
+
+/**
+ * The extraction of a 2xx body that is exactly FCM's success shape, read without `JSON.parse` (the
+ * common case, once per delivered message); undefined for anything else, which takes the full path
+ * (`fcmBody` on the parsed body gives the same extraction for this shape).
+ */
+export function fcmSuccessText(text: string): Extraction | undefined {
+  if (text.length > 1024) return undefined;
+  const m = SUCCESS_TEXT.exec(text);
+  return m === null ? undefined : { code: '200', messageId: m[1] };
+}
+
 export function fcmBody(body: unknown, status: number | undefined): Extraction | undefined {
   if (!isObject(body)) return undefined;
   const error = body.error;

@@ -1,9 +1,9 @@
 /** One body extractor per provider, and each provider's success code (the team's convention with the catalog). */
 import type { ProviderId } from '../../types.js';
-import type { BodyExtractor } from '../extraction.js';
+import type { BodyExtractor, Extraction } from '../extraction.js';
 import { apnsBody } from './apns.js';
 import { cometchatBody } from './cometchat.js';
-import { fcmBody } from './fcm.js';
+import { fcmBody, fcmSuccessText } from './fcm.js';
 import { firebaseAdminBody } from './firebase-admin.js';
 import { hmsBody } from './hms.js';
 import { honorBody } from './honor.js';
@@ -47,3 +47,12 @@ export const SUCCESS_CODES: Readonly<Record<ProviderId, readonly string[]>> = {
 
 /** Providers that report errors inside HTTP 2xx bodies: a 2xx without a readable code is not a success. */
 export const CODE_IN_BODY: ReadonlySet<ProviderId> = new Set<ProviderId>(['hms', 'honor', 'xiaomi', 'oppo', 'vivo', 'meizu', 'tencent']);
+
+/**
+ * Per provider, an optional reader of a 2xx text body in the provider's exact success shape, without
+ * `JSON.parse`: an extraction equal to what the body extractor gives for the parsed body, or undefined
+ * (then the body takes the full path).
+ */
+export const SUCCESS_TEXT_READERS: Readonly<Partial<Record<ProviderId, (text: string) => Extraction | undefined>>> = {
+  fcm: fcmSuccessText,
+};
