@@ -292,4 +292,85 @@ describe('MemoryDeviceCounterStore', () => {
     expect(s.size()).toBeLessThanOrEqual(n);
     expect(s.size()).toBeGreaterThan(0);
   });
+
+  it('answers exactly as a plain per-device model, through growth, sweeps, moves and shrinking', () => {
+    // The model: per device and window, a count per bucket number in a Map (no table, nothing evicted),
+    // with the semantics stated in the store's docs: a send is admitted while the buckets no-K .. no hold
+    // fewer than `count`; the wait runs to the first bucket whose reach holds fewer. Idle devices the
+    // store evicts answer as new ones, so every answer must be equal.
+    const K = 8;
+    const windows = [
+      { count: 3, perMs: 1_000 },
+      { count: 5, perMs: 4_000 },
+    ];
+    class Model {
+      private epoch = Number.NaN;
+      private readonly devices = new Map<string, Map<number, number>[]>();
+      check(key: string, now: number, take: boolean): number {
+        if (Number.isNaN(this.epoch)) this.epoch = now;
+        const per = this.devices.get(key) ?? windows.map(() => new Map<number, number>());
+        const nos = windows.map((w) => Math.max(0, Math.floor(((now - this.epoch) * K) / w.perMs)));
+        let wait = 0;
+        windows.forEach((w, i) => {
+          const no = nos[i]!;
+          const at = (b: number) => per[i]!.get(b) ?? 0;
+          let sum = 0;
+          for (let b = no - K; b <= no; b++) sum += at(b);
+          if (sum < w.count) return;
+          let m = 1;
+          for (let b = no - K; sum >= w.count && b <= no; b++, m++) sum -= at(b);
+          wait = Math.max(wait, this.epoch + Math.ceil(((no + m - 1) * w.perMs) / K) - now);
+        });
+        if (wait > 0 || !take) return wait;
+        windows.forEach((_, i) => per[i]!.set(nos[i]!, (per[i]!.get(nos[i]!) ?? 0) + 1));
+        this.devices.set(key, per);
+        return 0;
+      }
+    }
+    // Steps: a burst of new devices (grows the table), sends to devices seen before (a hot set and a wide
+    // set, so some devices reach their limits), waits, and pauses long enough for devices to go idle
+    // (sweeps, shrinking).
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('burst' as const), n: fc.integer({ min: 1, max: 2_500 }) }),
+      fc.record({ kind: fc.constant('send' as const), pick: fc.nat(), n: fc.integer({ min: 1, max: 400 }), hot: fc.boolean(), take: fc.boolean() }),
+      fc.record({ kind: fc.constant('pause' as const), ms: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1_000, max: 12_000 })) }),
+    );
+    // Runs whose table grew, and whose table got smaller (a move ended, or a shrink): both must occur.
+    let grew = 0;
+    let shrank = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 5, maxLength: 40 }), (steps) => {
+        const store = new MemoryDeviceCounterStore();
+        const model = new Model();
+        let now = T0;
+        let seen = 0;
+        const both = (key: string, take: boolean) => {
+          const expected = model.check(key, now, take);
+          const got = take ? store.reserve(key, windows, now) : store.wait(key, windows, now);
+          if (got !== expected) throw new Error(`${take ? 'reserve' : 'wait'}(${key}) at +${now - T0} ms: store ${got}, model ${expected}`);
+        };
+        let bytes: number | undefined; // once the first device has set the layout
+        let up = false;
+        let down = false;
+        for (const st of steps) {
+          if (st.kind === 'pause') now += st.ms;
+          else if (st.kind === 'burst') for (let i = 0; i < st.n; i++) both(`dev-${seen++}`, true);
+          else if (seen > 0) {
+            for (let i = 0; i < st.n; i++) {
+              const d = st.hot ? (st.pick + (i % 7)) % seen : (st.pick + i * 7919) % seen;
+              both(`dev-${d}`, st.take || i % 3 !== 0);
+            }
+          }
+          if (bytes !== undefined && store.bytes > bytes) up = true;
+          if (bytes !== undefined && store.bytes < bytes) down = true;
+          if (seen > 0) bytes = store.bytes;
+        }
+        if (up) grew++;
+        if (down) shrank++;
+      }),
+      { numRuns: 60 },
+    );
+    expect(grew).toBeGreaterThan(5);
+    expect(shrank).toBeGreaterThan(5);
+  });
 });
