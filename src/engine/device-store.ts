@@ -251,10 +251,10 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
 
   /**
    * Idle devices are evicted in place by a sweep that starts when the load reaches 12/25 (0.48) and looks
-   * at SWEEP_PER_CALL slots per call (`sweep`); a pass over the table takes capacity/64 calls, during which
-   * the load grows by at most 1/64, so it ends before the load reaches 1/2 (0.4957). At the end of a pass the table
-   * is reallocated only if its capacity must change (to keep the load between 1/8 and 3/8), and its
-   * devices move into the new one over the next calls (`migrate`). A table whose traffic is steady is
+   * at SWEEP_PER_CALL slots per call (`sweep`); a pass over the table takes capacity/64 calls, during
+   * which the load grows by at most 1/64, so it ends before the load reaches 1/2 (at most 0.4957). At the
+   * end of a pass the table is reallocated only if its capacity must change (to keep the load between
+   * 1/8 and 3/8), and its devices move into the new one over the next calls (`migrate`). A table whose traffic is steady is
    * swept in place: no second table, no fresh memory (a fresh 100 MB table is also 25,000 first-touch page
    * faults, about 0.3 s on this machine's VM), and no call sweeps the whole table (a whole sweep of 4
    * million slots blocked the event loop for about 0.1 s here).
