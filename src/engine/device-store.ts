@@ -46,6 +46,19 @@ function hashToken(s: string): void {
   h2 = b >>> 0 || 1; // (h1, 0) marks an empty slot
 }
 
+/**
+ * Linear probing in `table` (slots of `stride` words, key in the first two) for the key (a, b): its slot
+ * if present, else -(the empty slot where the probe ended) - 1.
+ */
+function probe(table: Uint32Array, mask: number, stride: number, a: number, b: number): number {
+  for (let slot = a & mask; ; slot = (slot + 1) & mask) {
+    const at = slot * stride;
+    const k = table[at + 1]!;
+    if (k === 0) return -slot - 1;
+    if (k === b && table[at] === a) return slot;
+  }
+}
+
 const MIN_CAPACITY = 1024;
 
 /** Slots of the previous table moved per call while the table grows (see `migrate`), at least. */
@@ -152,19 +165,14 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     hashToken(key);
     const data = this.data;
     const S = this.stride;
-    let slot = h1 & this.mask;
-    for (;;) {
-      const at = slot * S;
-      const b = data[at + 1]!;
-      if (b === 0) break;
-      if (b === h2 && data[at] === h1) return this.reserveAt(slot, windows, now, take);
-      slot = (slot + 1) & this.mask;
-    }
+    const found = probe(data, this.mask, S, h1, h2);
+    if (found >= 0) return this.reserveAt(found, windows, now, take);
+    const slot = -found - 1;
     if (this.old !== undefined) {
       // Not moved yet: it moves now (into the empty slot the probe ended on) and is counted there.
-      const from = this.findOld(h1, h2);
+      const from = probe(this.old, this.oldMask, S, h1, h2);
       if (from >= 0) {
-        this.moveIn(this.old, from, slot);
+        this.moveIn(this.old, from * S, slot);
         return this.reserveAt(slot, windows, now, take);
       }
     }
@@ -326,19 +334,6 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
     if (end === oldCapacity) this.old = undefined;
   }
 
-  /** The word index in `old` of the device with key (a, b), or -1. */
-  private findOld(a: number, b: number): number {
-    const old = this.old!;
-    const S = this.stride;
-    const mask = this.oldMask;
-    for (let slot = a & mask; ; slot = (slot + 1) & mask) {
-      const at = slot * S;
-      const k = old[at + 1]!;
-      if (k === 0) return -1;
-      if (k === b && old[at] === a) return at;
-    }
-  }
-
   /** Whether the slot at word `at` of `data` holds a device with a bucket still in reach of `current`. */
   private isLive(data: Uint32Array, at: number, current: Float64Array): boolean {
     for (let i = 0; i < this.w; i++) if (((current[i]! - data[at + 2 + i]!) | 0) <= K) return true;
@@ -377,19 +372,8 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
 
   /** Copies the slot at word `from` of `old` into this table, unless its device is here already. */
   private moveInUnlessThere(old: Uint32Array, from: number): void {
-    const data = this.data;
-    const S = this.stride;
-    const a = old[from]!;
-    const b = old[from + 1]!;
-    let slot = a & this.mask;
-    for (;;) {
-      const at = slot * S;
-      const k = data[at + 1]!;
-      if (k === 0) break;
-      if (k === b && data[at] === a) return;
-      slot = (slot + 1) & this.mask;
-    }
-    this.moveIn(old, from, slot);
+    const at = probe(this.data, this.mask, this.stride, old[from]!, old[from + 1]!);
+    if (at < 0) this.moveIn(old, from, -at - 1);
   }
 
   private alloc(capacity: number): void {
