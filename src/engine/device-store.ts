@@ -88,7 +88,7 @@ const RING = K + 1;
  * with FCM's two windows. One slot's state is adjacent in memory (one or two cache lines per send, where
  * separate arrays per field cost a cache miss each on a big table). Strict over any sliding window (see
  * `K`). A device whose buckets have all passed is idle and is evicted when the table is swept (in place, a
- * few slots per call once the load reaches 0.48; see `rebuild`).
+ * few slots per call once the load reaches 0.48; see `sweep`).
  */
 export interface MemoryDeviceCounterStoreOptions {
   /**
@@ -258,16 +258,8 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   }
 
   /**
-   * Idle devices are evicted in place by a sweep that starts when the load reaches 12/25 (0.48) and looks
-   * at SWEEP_PER_CALL slots per call (`sweep`); a pass over the table takes capacity/64 calls, during
-   * which the load grows by at most 1/64, so it ends before the load reaches 1/2 (at most 0.4957). At the
-   * end of a pass the table is reallocated only if its capacity must change (to keep the load between
-   * 1/8 and 3/8), and its devices move into the new one over the next calls (`migrate`). A table whose traffic is steady is
-   * swept in place: no second table, no fresh memory (a fresh 100 MB table is also 25,000 first-touch page
-   * faults, about 0.3 s on this machine's VM), and no call sweeps the whole table (a whole sweep of 4
-   * million slots blocked the event loop for about 0.1 s here).
-   * `rebuild` is the fallback when the load reaches 1/2 all the same (a sweep cannot start while devices
-   * move): it finishes the move, then sweeps the whole table in one call.
+   * The fallback when the load reaches 1/2 all the same (a sweep cannot start while devices move, and a
+   * move is normally done long before): finishes the move, then sweeps the whole table in one call.
    */
   private rebuild(now: number): void {
     if (this.old !== undefined) this.migrate(Infinity);
@@ -276,9 +268,16 @@ export class MemoryDeviceCounterStore implements DeviceCounterStore {
   }
 
   /**
-   * Looks at up to `slots` slots of the running sweep, evicting idle devices in place; at the end of the
-   * pass, resizes if the load must change. Its loops run mostly unoptimised when `slots` is large: the
-   * work per slot is in small methods (`isLive`, `evict`) that are called often enough to be optimised.
+   * Looks at up to `slots` slots of the running sweep, evicting idle devices in place. A sweep starts when
+   * the load reaches 12/25 (0.48) and looks at SWEEP_PER_CALL slots per call: a pass over the table takes
+   * capacity/64 calls, during which the load grows by at most 1/64, so it ends before the load reaches 1/2
+   * (at most 0.4957). At the end of a pass the table is reallocated only if its capacity must change (to
+   * keep the load between 1/8 and 3/8), and its devices move into the new one over the next calls
+   * (`migrate`). A table whose traffic is steady is swept in place: no second table, no fresh memory (a
+   * fresh 100 MB table is also 25,000 first-touch page faults, about 0.3 s on this machine's VM), and no
+   * call sweeps the whole table (a whole sweep of 4 million slots blocked the event loop for about 0.1 s
+   * here). With a large `slots` (`rebuild`) its loops run mostly unoptimised: the work per slot is in small
+   * methods (`isLive`, `evict`) that are called often enough to be optimised.
    */
   private sweep(now: number, slots: number): void {
     const data = this.data;
