@@ -33,6 +33,8 @@ export interface PrunerDeps {
  * - not enough sends yet: held up to `windowMs`, then passed (the valve only judges at volume).
  * A hook that throws or times out is retried `hookAttempts` times; then its batch goes to quarantine
  * and an error is reported, so no token is ever lost.
+ * A token condemned again while it waits (pending or quarantined: the same dead token listed twice in one
+ * multicast, say) is held once: the hook gets each token of a key once per flush.
  */
 export class Pruner {
   readonly batchSize: number;
@@ -48,6 +50,8 @@ export class Pruner {
   private readonly suspended = new Set<string>();
   private pending: Held[] = [];
   private readonly quarantine = new Map<string, DropTokenEvent[]>();
+  /** `key` + token of every token pending or quarantined. */
+  private readonly held = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -146,6 +150,9 @@ export class Pruner {
   }
 
   private hold(h: Held): void {
+    const id = heldId(h.key, h.event.token);
+    if (this.held.has(id)) return;
+    this.held.add(id);
     if (this.state(h.key) === 'suspended') {
       this.toQuarantine(h.key, h.event);
       return;
@@ -197,11 +204,15 @@ export class Pruner {
 
   /** Calls the hook with retries; a batch that still fails goes to quarantine and is reported. Returns success. */
   private async deliver(key: string, batch: DropTokenEvent[]): Promise<boolean> {
-    if (!this.deps.hook || batch.length === 0) return true;
+    if (!this.deps.hook || batch.length === 0) {
+      this.letGo(key, batch);
+      return true;
+    }
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.hookAttempts; attempt++) {
       try {
         await this.callWithTimeout(batch);
+        this.letGo(key, batch);
         return true;
       } catch (err) {
         lastError = err;
@@ -211,6 +222,11 @@ export class Pruner {
     for (const ev of batch) this.toQuarantine(key, ev);
     this.deps.onError(new PruneHookError(key, batch.length, lastError));
     return false;
+  }
+
+  /** Tokens that left for good (pruned or discarded): a later drop of them is held again. */
+  private letGo(key: string, events: readonly DropTokenEvent[]): void {
+    for (const ev of events) this.held.delete(heldId(key, ev.token));
   }
 
   private async callWithTimeout(batch: DropTokenEvent[]): Promise<void> {
@@ -247,6 +263,7 @@ export class Pruner {
       this.suspended.delete(k);
       await this.store.setSuspended(k, false);
       if (discard) {
+        this.letGo(k, events);
         released += events.length;
         continue;
       }
@@ -269,6 +286,10 @@ export class Pruner {
     this.timer = undefined;
     await this.flush(true);
   }
+}
+
+function heldId(key: string, token: string): string {
+  return `${key}\n${token}`;
 }
 
 function isThenable<T>(v: T | Promise<T>): v is Promise<T> {

@@ -13,6 +13,12 @@ export interface CoalescerOptions<I, R> {
   /** One call for the items of a group; resolves with one result per item, in order. A rejection or
    * a wrong-length answer fails every item of the group with that error. */
   run: (key: string, items: I[]) => Promise<R[]>;
+  /**
+   * At most `limit` calls in flight for the keys it `applies` to (counted together). A group due while
+   * the limit is reached waits (and keeps filling up to its size) until a call ends; due groups start in
+   * the order they became due.
+   */
+  maxInFlight?: { limit: number; applies: (key: string) => boolean };
 }
 
 export interface Coalescer<I, R> {
@@ -24,21 +30,41 @@ export interface Coalescer<I, R> {
 }
 
 interface Group<I, R> {
+  key: string;
   items: I[];
   waiters: { resolve(r: R): void; reject(e: unknown): void }[];
-  timer?: NodeJS.Timeout | NodeJS.Immediate;
+  timer?: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** Due, waiting for a call to end (`maxInFlight`). */
+  due?: boolean;
 }
 
 export function createCoalescer<I, R>(options: CoalescerOptions<I, R>): Coalescer<I, R> {
   const groups = new Map<string, Group<I, R>>();
   let inFlight = 0;
+  const cap = options.maxInFlight;
+  /** Calls in flight that count against `cap`, and the groups due while it was reached (in order). */
+  let capped = 0;
+  const due: Group<I, R>[] = [];
 
-  function flush(key: string, group: Group<I, R>): void {
-    if (groups.get(key) === group) groups.delete(key);
+  /** The group's timer fired or it is full: it starts now, or waits for a call to end. */
+  function flush(key: string, group: Group<I, R>, force = false): void {
     if (group.timer) {
       clearTimeout(group.timer as NodeJS.Timeout);
       clearImmediate(group.timer as NodeJS.Immediate);
+      group.timer = undefined;
     }
+    const limited = cap !== undefined && cap.applies(key);
+    if (limited && !force && capped >= cap.limit) {
+      // Still open to new items while it waits (up to its size, when it leaves the map).
+      if (!group.due) {
+        group.due = true;
+        due.push(group);
+      }
+      if (group.items.length >= Math.max(1, options.maxSize(key)) && groups.get(key) === group) groups.delete(key);
+      return;
+    }
+    if (groups.get(key) === group) groups.delete(key);
+    if (limited) capped++;
     inFlight++;
     Promise.resolve()
       .then(() => options.run(key, group.items))
@@ -56,7 +82,13 @@ export function createCoalescer<I, R>(options: CoalescerOptions<I, R>): Coalesce
       .catch((err: unknown) => {
         for (const w of group.waiters) w.reject(err);
       })
-      .finally(() => inFlight--);
+      .finally(() => {
+        inFlight--;
+        if (!limited) return;
+        capped--;
+        const next = due.shift();
+        if (next) flush(next.key, next);
+      });
   }
 
   return {
@@ -67,18 +99,23 @@ export function createCoalescer<I, R>(options: CoalescerOptions<I, R>): Coalesce
       return new Promise<R>((resolve, reject) => {
         let group = groups.get(key);
         if (!group) {
-          const g: Group<I, R> = { items: [], waiters: [] };
+          const g: Group<I, R> = { key, items: [], waiters: [] };
           g.timer = delayMs > 0 ? setTimeout(() => flush(key, g), delayMs) : setImmediate(() => flush(key, g));
           groups.set(key, g);
           group = g;
         }
         group.items.push(item);
         group.waiters.push({ resolve, reject });
-        if (group.items.length >= Math.max(1, options.maxSize(key))) flush(key, group);
+        if (group.items.length >= Math.max(1, options.maxSize(key))) {
+          if (group.due) groups.delete(key); // full while it waits: later items open a new group
+          else flush(key, group);
+        }
       });
     },
     flushAll() {
-      for (const [key, group] of [...groups]) flush(key, group);
+      // Everything pending starts now (close): the limit does not hold back a drain.
+      for (const group of due.splice(0)) flush(group.key, group, true);
+      for (const [key, group] of [...groups]) flush(key, group, true);
     },
   };
 }

@@ -11,12 +11,13 @@ import { redactText } from '../redact.js';
 export class PushbackMessagingError extends Error {
   override readonly name = 'PushbackMessagingError';
   readonly code: string;
-  readonly outcome?: Outcome<unknown>;
+  /** Non-enumerable: it holds the message and its raw token, which loggers and `util.inspect` must not print. */
+  declare readonly outcome?: Outcome<unknown>;
 
   constructor(code: string, message: string, outcome?: Outcome<unknown>) {
     super(redactText(message));
     this.code = code;
-    if (outcome) this.outcome = outcome;
+    if (outcome) attachOutcome(this, outcome);
   }
 
   toJSON(): object {
@@ -29,16 +30,29 @@ export function isFirebaseErrorLike(e: unknown): e is { code: string; message: s
   return !!e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string' && typeof (e as { message?: unknown }).message === 'string';
 }
 
-/** The error a failed outcome is reported with: the last SDK error if there was one, else a synthesized one. */
+function attachOutcome(error: object, outcome: Outcome<unknown>): void {
+  Object.defineProperty(error, 'outcome', { value: outcome, enumerable: false, configurable: true, writable: true });
+}
+
+/** SDK errors that already carry one message's outcome. */
+const claimed = new WeakSet<object>();
+
+/**
+ * The error a failed outcome is reported with: the last SDK error if there was one, else a synthesized one.
+ * An SDK error shared by several messages (one error for a whole call) is reported to each of them as its
+ * own copy (same prototype and fields), so each `error.outcome` is that message's.
+ */
 export function errorForOutcome(lastError: unknown, outcome: Outcome<unknown>): { code: string; message: string; toJSON(): object; stack?: string } {
   if (isFirebaseErrorLike(lastError)) {
     if (typeof lastError.toJSON !== 'function') {
       return new PushbackMessagingError(lastError.code, lastError.message, outcome);
     }
-    if (Object.isExtensible(lastError)) {
-      Object.defineProperty(lastError, 'outcome', { value: outcome, enumerable: false, configurable: true, writable: true });
-    }
-    return lastError;
+    if (!Object.isExtensible(lastError)) return lastError;
+    let error: typeof lastError = lastError;
+    if (claimed.has(lastError)) error = Object.create(Object.getPrototypeOf(lastError), Object.getOwnPropertyDescriptors(lastError)) as typeof lastError;
+    else claimed.add(lastError);
+    attachOutcome(error, outcome);
+    return error;
   }
   const last = outcome.verdicts[outcome.verdicts.length - 1];
   const code = last && /^(messaging|app)\//.test(last.code) ? last.code : `pushback/${outcome.outcome}`;

@@ -45,11 +45,35 @@ function attach(error: unknown, raw: unknown): void {
   if (value) Object.defineProperty(error, 'httpResponse', { value, enumerable: false, configurable: true, writable: true });
 }
 
-/** Installs the polyfill on the instance behind `info`; returns the function that removes it. */
+/**
+ * Request handlers that carry the polyfill, and how many wrappers hold it: `getMessaging(app)` returns
+ * one shared instance, so it is installed once and removed when the last wrapper lets go.
+ */
+const installed = new WeakMap<object, { holders: number; remove: () => void }>();
+
+/** Installs the polyfill on the instance behind `info`; returns the function that lets go of it. */
 export function polyfillHttpResponse(info: SdkInfo): () => void {
   const handler = info.handler;
   if (!handler || info.nativeHttpResponse) return () => {};
-  const h = handler as RequestHandlerLike & Record<string, unknown>;
+  let held = installed.get(handler);
+  if (held) held.holders++;
+  else {
+    held = { holders: 1, remove: install(handler as RequestHandlerLike & Record<string, unknown>) };
+    installed.set(handler, held);
+  }
+  const entry = held;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--entry.holders > 0) return;
+    installed.delete(handler);
+    entry.remove();
+  };
+}
+
+/** Wraps the three methods; returns the function that puts the originals back. */
+function install(h: RequestHandlerLike & Record<string, unknown>): () => void {
   const originals = {
     buildSendResponse: h.buildSendResponse,
     buildSendResponseFromError: h.buildSendResponseFromError,

@@ -36,18 +36,37 @@ export function requestsPerCall(info: SdkInfo): number {
   return 1 + Math.max(0, maxRetries);
 }
 
+/**
+ * Wrappers that switched a client's retries off, and the config to put back when the last one lets go:
+ * `getMessaging(app)` returns one shared instance, so two wrappers of it must not undo each other.
+ */
+const switchedOff = new WeakMap<object, { holders: number; retry: RetryConfigLike | null | undefined }>();
+
 /** Applies `mode` to the instance behind `info` for a budget of `budget` requests per message. */
 export function applyInnerRetry(info: SdkInfo, mode: SdkRetryMode, budget: number): InnerRetryPlan {
   const total = Math.max(1, Math.floor(budget));
   if (mode !== 'keep' && info.retryClients) {
-    const saved = info.retryClients.map((client) => ({ client, retry: client.retry }));
-    for (const { client } of saved) client.retry = null;
+    const clients = info.retryClients;
+    for (const client of clients) {
+      const held = switchedOff.get(client);
+      if (held) held.holders++;
+      else switchedOff.set(client, { holders: 1, retry: client.retry });
+      client.retry = null;
+    }
+    let restored = false;
     return {
       mode: 'off',
       requestsPerCall: 1,
       attempts: total,
       restore() {
-        for (const { client, retry } of saved) if (client.retry === null) client.retry = retry;
+        if (restored) return;
+        restored = true;
+        for (const client of clients) {
+          const held = switchedOff.get(client);
+          if (!held || --held.holders > 0) continue;
+          switchedOff.delete(client);
+          if (client.retry === null) client.retry = held.retry; // unless someone else set one since
+        }
       },
     };
   }

@@ -4,7 +4,13 @@ type Result = { success: true; messageId?: string } | { success: false; error: u
 
 /**
  * One `sendEach` call that never throws and always answers one result per message, in order:
- * - a synchronous throw or a rejection (bad arguments, no project id) fails every message with it;
+ * - a synchronous throw happens before any request, and with the wrapper's calls (an array of at most
+ *   500, a boolean `dryRun`) only a message can cause it (firebase-admin deep-copies every message first:
+ *   a circular or otherwise uncopyable one throws for the whole call). The call's messages may come from
+ *   several callers, so it is split in halves, recursively, until the throw is down to the messages that
+ *   cause it: only they fail (one bad message among 500 costs about 9 more calls, each half that does not
+ *   throw is sent as one call);
+ * - a rejection (no project id, an access-token failure before any request) fails every message with it;
  * - an HTTP/2 session failure on 13.3+ (`FirebaseMessagingSessionError`, code `messaging/app/network-error`)
  *   keeps what its `pendingBatchResponse` says: the messages that succeeded stay delivered, the others
  *   fail with their own error (or the session error), so only they are retried;
@@ -13,9 +19,18 @@ type Result = { success: true; messageId?: string } | { success: false; error: u
  * (12.3 to 13.2 crash the process on a session failure, firebase-admin-node #2789: nothing a wrapper can catch.)
  */
 export async function sendEachSafe(messaging: Pick<Messaging, 'sendEach'>, messages: Message[], dryRun: boolean): Promise<Result[]> {
+  let pending: Promise<BatchResponse>;
+  try {
+    pending = messaging.sendEach(messages, dryRun || undefined);
+  } catch (error) {
+    if (messages.length <= 1) return messages.map(() => ({ success: false, error }));
+    const half = messages.length >> 1;
+    const [a, b] = await Promise.all([sendEachSafe(messaging, messages.slice(0, half), dryRun), sendEachSafe(messaging, messages.slice(half), dryRun)]);
+    return a.concat(b);
+  }
   let res: BatchResponse;
   try {
-    res = await messaging.sendEach(messages, dryRun || undefined);
+    res = await pending;
   } catch (error) {
     const pending = (error as { pendingBatchResponse?: unknown } | null)?.pendingBatchResponse;
     const partial = pending && typeof (pending as Promise<unknown>).then === 'function' ? await Promise.resolve(pending).catch(() => undefined) : undefined;

@@ -110,22 +110,82 @@ function eachAnswer(r: Result): Result {
  * Retry-After, per-project limits, cool-downs, token pruning with the safety valve, the fatal circuit).
  */
 export function wrapMessaging(messaging: Messaging, options: WrapMessagingOptions = {}): WrappedMessaging {
+  // Options first: a bad option must throw before the shared `Messaging` instance is changed.
+  const batchSize = Math.min(FCM_MAX_BATCH_SIZE, wholeOption('batchSize', options.batchSize, FCM_MAX_BATCH_SIZE, 1));
+  const maxBatches = wholeOption('maxConcurrentBatches', options.maxConcurrentBatches, 2, 1);
+  const retryWindowMs = wholeOption('retryBatchWindowMs', options.retryBatchWindowMs, 25, 0);
   const info = inspectSdk(messaging, options.sdkVersion);
+  const project = options.projectId ?? messaging.app?.options?.projectId ?? 'firebase';
+  const credential = options.credentialId ?? `firebase-admin:${project}`;
+
+  const target = (e: Envelope): Target => {
+    // A null or non-object message is firebase-admin's to refuse (per message), not a crash here.
+    const m = (e.message !== null && typeof e.message === 'object' ? e.message : {}) as { token?: unknown; topic?: unknown; condition?: unknown };
+    const t: Target = { project, credential };
+    const token = e.token ?? (typeof m.token === 'string' ? m.token : undefined);
+    if (token !== undefined) t.token = token;
+    const topic = e.route === 'each' || e.route === 'send' ? (typeof m.topic === 'string' ? m.topic : typeof m.condition === 'string' ? m.condition : undefined) : undefined;
+    if (topic !== undefined) t.topic = topic;
+    return t;
+  };
+
+  const unwrap = <T>(o: Outcome<Envelope>, message: T): Outcome<T> => ({ ...o, message });
+  function engineOptionsFor(attempts: number): SenderOptions<Envelope> {
+    const engineOptions: SenderOptions<Envelope> = {
+      provider: 'firebase-admin',
+      target,
+      deadline: (e, first) => defaultDeadline(e.message, first),
+      collapsible: (e) => defaultCollapsible(e.message),
+      retry: { ...options.retry, maxAttempts: attempts },
+      limits: options.limits === false ? false : { concurrency: batchSize * maxBatches, ...options.limits },
+    };
+    if (options.prune) engineOptions.prune = options.prune;
+    if (options.circuit !== undefined) engineOptions.circuit = options.circuit;
+    if (options.onDropToken) engineOptions.onDropToken = options.onDropToken;
+    if (options.onPruneSuspended) engineOptions.onPruneSuspended = options.onPruneSuspended;
+    engineOptions.classify = refineRefusedStreams(options.classify ?? classify);
+    if (options.now) engineOptions.now = options.now;
+    if (options.random) engineOptions.random = options.random;
+    const onFix = options.onFixRequest;
+    if (onFix) engineOptions.onFixRequest = (o) => onFix(unwrap(o, o.message.message));
+    const onFatal = options.onFatal;
+    if (onFatal) engineOptions.onFatal = (o) => onFatal(unwrap(o, o.message.message));
+    const onEvent = options.onEvent;
+    if (onEvent || plan.reason) {
+      if (plan.reason) {
+        // Told once, through the same channel as everything else.
+        queueMicrotask(() =>
+          onEvent?.({ type: 'error', error: new Error(`pushback: kept firebase-admin's own retries: ${plan.reason}`), at: Date.now() } as EngineEvent),
+        );
+      }
+      if (onEvent) engineOptions.onEvent = onEvent;
+    }
+    return engineOptions;
+  }
+
   const budget = options.retry?.maxAttempts ?? 5;
   const plan = applyInnerRetry(info, options.sdkRetries ?? 'auto', budget);
-  const removePolyfill = options.polyfillHttpResponse === false ? () => {} : polyfillHttpResponse(info);
+  let removePolyfill = () => {};
+  let sender: Sender<Envelope>;
+  try {
+    if (options.polyfillHttpResponse !== false) removePolyfill = polyfillHttpResponse(info);
+    sender = createSender<Envelope>((e, ctx) => sendOne(e, ctx), engineOptionsFor(plan.attempts));
+  } catch (err) {
+    // Nothing of a wrapper that failed to build stays on the instance.
+    removePolyfill();
+    plan.restore();
+    throw err;
+  }
   const transport = options.transport ?? 'auto';
   const legacy = transport === 'http1' || (transport === 'auto' && info.sessionFailureCrashes);
   if (legacy) messaging.enableLegacyHttpTransport();
   let transportNow: 'http1' | 'http2' = legacy || (messaging as unknown as { useLegacyTransport?: boolean }).useLegacyTransport === true ? 'http1' : 'http2';
-  const project = options.projectId ?? messaging.app?.options?.projectId ?? 'firebase';
-  const credential = options.credentialId ?? `firebase-admin:${project}`;
-  const batchSize = Math.max(1, Math.min(FCM_MAX_BATCH_SIZE, options.batchSize ?? FCM_MAX_BATCH_SIZE));
-  const maxBatches = Math.max(1, options.maxConcurrentBatches ?? 2);
-  const retryWindowMs = Math.max(0, options.retryBatchWindowMs ?? 25);
+  let closed = false;
 
   const coalescer = createCoalescer<Envelope, Result>({
     maxSize: (key) => (key.startsWith('each:') ? batchSize : TOPIC_MAX_BATCH_SIZE),
+    // `sendEach` calls in flight (each one HTTP/2 session); topic calls are not limited here.
+    maxInFlight: { limit: maxBatches, applies: (key) => key.startsWith('each:') },
     run: async (key, items) => {
       const first = items[0]!;
       if (first.route === 'each') {
@@ -139,16 +199,19 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
         }
         return results;
       }
-      const tokens = items.map((e) => e.token!);
+      // A token firebase-admin would refuse fails on its own: the SDK checks every token of a call and
+      // throws for the whole call, which would fail the other callers' tokens merged into it.
+      const out: Result[] = items.map((e) => (isValidToken(e.token) ? { success: true } : { success: false, error: invalidTokenError(first.route) }));
+      const sent = items.flatMap((e, i) => (out[i]!.success ? [i] : []));
+      if (sent.length === 0) return out;
       const call = first.route === 'subscribe' ? messaging.subscribeToTopic : messaging.unsubscribeFromTopic;
       try {
-        const res = await call.call(messaging, tokens, first.topic!);
-        const out: Result[] = tokens.map(() => ({ success: true }));
-        for (const { index, error } of res.errors ?? []) if (index >= 0 && index < out.length) out[index] = { success: false, error };
-        return out;
+        const res = await call.call(messaging, sent.map((i) => items[i]!.token!), first.topic!);
+        for (const { index, error } of res.errors ?? []) if (index >= 0 && index < sent.length) out[sent[index]!] = { success: false, error };
       } catch (error) {
-        return tokens.map(() => ({ success: false, error }));
+        for (const i of sent) out[i] = { success: false, error };
       }
+      return out;
     },
   });
 
@@ -173,80 +236,46 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
 
   const sendOne = (e: Envelope, ctx: SendContext): Promise<unknown> => (e.route === 'each' ? sendEachOne(e, ctx) : sendOther(e, ctx));
 
-  const target = (e: Envelope): Target => {
-    const m = e.message as { token?: unknown; topic?: unknown; condition?: unknown };
-    const t: Target = { project, credential };
-    const token = e.token ?? (typeof m.token === 'string' ? m.token : undefined);
-    if (token !== undefined) t.token = token;
-    const topic = e.route === 'each' || e.route === 'send' ? (typeof m.topic === 'string' ? m.topic : typeof m.condition === 'string' ? m.condition : undefined) : undefined;
-    if (topic !== undefined) t.topic = topic;
-    return t;
-  };
-
-  const unwrap = <T>(o: Outcome<Envelope>, message: T): Outcome<T> => ({ ...o, message });
-  const engineOptions: SenderOptions<Envelope> = {
-    provider: 'firebase-admin',
-    target,
-    deadline: (e, first) => defaultDeadline(e.message, first),
-    collapsible: (e) => defaultCollapsible(e.message),
-    retry: { ...options.retry, maxAttempts: plan.attempts },
-    limits: options.limits === false ? false : { concurrency: batchSize * maxBatches, ...options.limits },
-  };
-  if (options.prune) engineOptions.prune = options.prune;
-  if (options.circuit !== undefined) engineOptions.circuit = options.circuit;
-  if (options.onDropToken) engineOptions.onDropToken = options.onDropToken;
-  if (options.onPruneSuspended) engineOptions.onPruneSuspended = options.onPruneSuspended;
-  engineOptions.classify = refineRefusedStreams(options.classify ?? classify);
-  if (options.now) engineOptions.now = options.now;
-  if (options.random) engineOptions.random = options.random;
-  const onFix = options.onFixRequest;
-  if (onFix) engineOptions.onFixRequest = (o) => onFix(unwrap(o, o.message.message));
-  const onFatal = options.onFatal;
-  if (onFatal) engineOptions.onFatal = (o) => onFatal(unwrap(o, o.message.message));
-  const onEvent = options.onEvent;
-  if (onEvent || plan.reason) {
-    if (plan.reason) {
-      // Told once, through the same channel as everything else.
-      queueMicrotask(() =>
-        onEvent?.({ type: 'error', error: new Error(`pushback: kept firebase-admin's own retries: ${plan.reason}`), at: Date.now() } as EngineEvent),
-      );
-    }
-    if (onEvent) engineOptions.onEvent = onEvent;
-  }
-  const sender = createSender<Envelope>(sendOne, engineOptions);
 
   const invalid = (message: string) => Promise.reject(new PushbackMessagingError('messaging/invalid-argument', message));
+  /** Why a call cannot start (closed wrapper, non-boolean `dryRun`), or undefined. */
+  const refused = (dryRun: unknown): Promise<never> | undefined =>
+    closed
+      ? Promise.reject(new PushbackMessagingError('pushback/closed', 'pushback: the wrapped Messaging is closed'))
+      : dryRun !== undefined && typeof dryRun !== 'boolean'
+        ? invalid('dryRun must be a boolean')
+        : undefined;
 
   async function sendEach(messages: Message[], dryRun?: boolean): Promise<WrappedBatchResponse> {
+    const no = refused(dryRun);
+    if (no) return no;
     if (!Array.isArray(messages)) return invalid('messages must be an array');
     const envs: Envelope[] = Array.from(messages, (message) => ({ route: 'each' as const, message, dryRun: dryRun === true }));
-    const outcomes = envs.length ? await sender.sendMany(envs) : [];
+    const outcomes = envs.length ? (await sender.sendMany(envs)).map((o) => unwrap(o, o.message.message)) : [];
+    // Each failure's error carries its own message's outcome (with the caller's message, not the envelope).
     const responses: SendResponse[] = outcomes.map((o, i) =>
       o.outcome === 'delivered'
         ? { success: true, messageId: o.messageId ?? '' }
         : { success: false, error: errorForOutcome(envs[i]!.lastError, o) as FirebaseError },
     );
-    return { ...toBatchResponse(responses), outcomes: outcomes.map((o) => unwrap(o, o.message.message)) };
+    return { ...toBatchResponse(responses), outcomes };
   }
 
   async function topicCall(route: 'subscribe' | 'unsubscribe', tokenOrTokens: string | string[], topic: string): Promise<WrappedTopicResponse> {
+    const no = refused(undefined);
+    if (no) return no;
     const tokens = typeof tokenOrTokens === 'string' ? [tokenOrTokens] : tokenOrTokens;
     if (!Array.isArray(tokens) || tokens.length === 0) {
       return invalid(`Registration token(s) provided to ${route}ToTopic() must be a non-empty string or a non-empty array.`);
     }
     if (typeof topic !== 'string' || topic.length === 0) return invalid(`Topic provided to ${route}ToTopic() must be a non-empty string.`);
     const envs: Envelope[] = tokens.map((token) => ({ route, token, topic, message: { token } as Message, dryRun: false }));
-    const outcomes = await sender.sendMany(envs);
+    const outcomes = (await sender.sendMany(envs)).map((o, i) => unwrap(o, tokens[i]!));
     const errors: WrappedTopicResponse['errors'] = [];
     outcomes.forEach((o, index) => {
       if (o.outcome !== 'delivered') errors.push({ index, error: errorForOutcome(envs[index]!.lastError, o) as FirebaseError });
     });
-    return {
-      successCount: tokens.length - errors.length,
-      failureCount: errors.length,
-      errors,
-      outcomes: outcomes.map((o, i) => unwrap(o, tokens[i]!)),
-    };
+    return { successCount: tokens.length - errors.length, failureCount: errors.length, errors, outcomes };
   }
 
   const { restore: _restore, ...retries } = plan;
@@ -258,6 +287,8 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     },
     sender,
     async send(message: Message, dryRun?: boolean): Promise<string> {
+      const no = refused(dryRun);
+      if (no) return no;
       const env: Envelope = { route: 'send', message, dryRun: dryRun === true };
       const outcome = await sender.send(env);
       if (outcome.outcome === 'delivered') return outcome.messageId ?? '';
@@ -265,6 +296,8 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     },
     sendEach,
     sendEachForMulticast(multicast: MulticastMessage, dryRun?: boolean) {
+      const no = refused(dryRun);
+      if (no) return no;
       if (!multicast || typeof multicast !== 'object' || !Array.isArray(multicast.tokens)) {
         return invalid('MulticastMessage must be a non-null object with a tokens array');
       }
@@ -277,10 +310,27 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
       transportNow = 'http1';
     },
     async close() {
+      closed = true;
       coalescer.flushAll();
       await sender.close();
       plan.restore();
       removePolyfill();
     },
   };
+}
+
+/** A whole-number option (`min` or more; `fallback` when absent), checked before anything is changed. */
+function wholeOption(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < min) throw new RangeError(`wrapMessaging: ${name} must be a finite number >= ${min}, got ${String(value)}`);
+  return Math.floor(value);
+}
+
+/** What firebase-admin accepts as a registration token in a topic call (it refuses the whole call otherwise). */
+function isValidToken(token: unknown): boolean {
+  return typeof token === 'string' && token.length > 0;
+}
+
+function invalidTokenError(route: Route): PushbackMessagingError {
+  return new PushbackMessagingError('messaging/invalid-argument', `Registration token provided to ${route}ToTopic() must be a non-empty string.`);
 }

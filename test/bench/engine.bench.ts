@@ -12,6 +12,10 @@
  *   growth, per message). The messages (flat ~150-char tokens) are built before the first round
  *   (since 2026-12-04; before, each round built its own just before the timer started, with concatenated
  *   tokens, and their promotion and flattening ran inside the timed part).
+ * - two reference sides in the same rounds, to show where the engine's cost goes (since 2026-12-04):
+ *   `engine.noDeviceLimitsRatio` (the same engine with `limits.device: []`: no per-device accounting) and
+ *   `engine.minimalWrapperRatio` (no engine: one promise reaction and one outcome object per message, the
+ *   least any wrapper that reports an outcome adds);
  * - the engine's own cost without the network (a send that answers at once): `engine.stubSendUsPerMsg`
  *   (the driver and send alone) and `engine.stubEngineUsPerMsg` (through the engine), µs per message;
  * - admission through the project-level bottleneck limiter: `limiter.admissionPerSec` (goal ≥ 100,000);
@@ -122,16 +126,22 @@ async function rawRun(pool: Pool, n: number): Promise<number> {
   return rate;
 }
 
-/** The sender both engine runs use: a new one each round, so its device table starts empty. */
-function benchSender(send: (m: { token: string }) => Promise<unknown>) {
+/**
+ * The sender both engine runs use: a new one each round, so its device table starts empty. `deviceLimits`
+ * false: the reference side without per-device accounting.
+ */
+function benchSender(send: (m: { token: string }) => Promise<unknown>, deviceLimits = true) {
   return createSender(send, {
     provider: 'fcm',
     target: (m: { token: string }) => ({ project: 'demo', token: m.token }),
     // The project quota is raised so the bench measures the engine, not FCM's 600k/min;
     // the per-device windows are FCM's (from policies/fcm.json).
-    limits: { concurrency: CONCURRENCY, project: [{ count: 1e9, perMs: 60_000 }] },
+    limits: { concurrency: CONCURRENCY, project: [{ count: 1e9, perMs: 60_000 }], ...(deviceLimits ? {} : { device: [] }) },
   });
 }
+
+/** What an engine run sends through: the engine, the engine without device limits, or the minimal wrapper. */
+type Side = 'engine' | 'noDeviceLimits' | 'minimalWrapper';
 
 /** Calls `start(0..n-1)` with CONCURRENCY calls outstanding, each completion starting the next. */
 function keepInFlight<T>(n: number, start: (i: number) => Promise<T>, each: (r: T) => void = () => {}): Promise<void> {
@@ -154,26 +164,38 @@ function keepInFlight<T>(n: number, start: (i: number) => Promise<T>, each: (r: 
   });
 }
 
-async function engineRun(pool: Pool, messages: readonly { token: string }[]): Promise<number> {
+async function engineRun(pool: Pool, messages: readonly { token: string }[], side: Side = 'engine'): Promise<number> {
   const n = messages.length;
-  const sender = benchSender(async () => {
+  const send = async (_m: { token: string }) => {
     const res = await pool.request({ path: '/v1/projects/demo/messages:send', method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
     return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
-  });
+  };
+  const sender = side === 'minimalWrapper' ? undefined : benchSender(send, side === 'engine');
+  // The minimal wrapper: the send's answer becomes an outcome in one reaction, with no classification,
+  // limits or bookkeeping (a 2xx is delivered; the message id is read as the classifier would).
+  const minimal = (m: { token: string }) =>
+    send(m).then((r) => ({
+      outcome: r.status >= 200 && r.status < 300 ? 'delivered' : 'gave-up',
+      message: m,
+      attempts: 1,
+      verdicts: [] as unknown[],
+      messageId: (JSON.parse(r.body) as { name?: string }).name,
+    }));
   let bad = 0;
   const c0 = process.cpuUsage();
   const m0 = threadCpuUs();
   const t0 = performance.now();
   // The same concurrency as the raw loop.
-  await keepInFlight(n, (i) => sender.send(messages[i]!), (o) => {
+  const start: (i: number) => Promise<{ outcome: string }> = sender ? (i) => sender.send(messages[i]!) : (i) => minimal(messages[i]!);
+  await keepInFlight(n, start, (o) => {
     if (o.outcome !== 'delivered') bad++;
   });
   const rate = n / ((performance.now() - t0) / 1000);
   const c = process.cpuUsage(c0);
   lastCpuUsPerMsg = (c.user + c.system) / n;
   lastClientCpuUsPerMsg = (threadCpuUs() - m0) / n;
-  await sender.close();
-  if (bad) throw new Error(`${bad} engine sends were not delivered`);
+  await sender?.close();
+  if (bad) throw new Error(`${bad} ${side} sends were not delivered`);
   return rate;
 }
 
@@ -244,6 +266,10 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     const engCpu: number[] = [];
     const rawClient: number[] = [];
     const engClient: number[] = [];
+    const noDevice: number[] = [];
+    const noDeviceClient: number[] = [];
+    const minimal: number[] = [];
+    const minimalClient: number[] = [];
     for (let r = 0; r < rounds; r++) {
       raw.push(await rawRun(pool, n));
       rawCpu.push(lastCpuUsPerMsg);
@@ -251,9 +277,15 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       eng.push(await engineRun(pool, perRound[r]!));
       engCpu.push(lastCpuUsPerMsg);
       engClient.push(lastClientCpuUsPerMsg);
+      // The reference sides, after the main pair (they keep no per-device state: the same messages serve).
+      noDevice.push(await engineRun(pool, perRound[r]!, 'noDeviceLimits'));
+      noDeviceClient.push(lastClientCpuUsPerMsg);
+      minimal.push(await engineRun(pool, perRound[r]!, 'minimalWrapper'));
+      minimalClient.push(lastClientCpuUsPerMsg);
       log(
         `  round ${r + 1}: raw ${Math.round(raw[r]!)} msgs/s, engine ${Math.round(eng[r]!)} msgs/s (ratio ${(eng[r]! / raw[r]!).toFixed(3)}; ` +
-          `client CPU ${rawClient[r]!.toFixed(1)} / ${engClient[r]!.toFixed(1)} µs/msg)`,
+          `client CPU ${rawClient[r]!.toFixed(1)} / ${engClient[r]!.toFixed(1)} µs/msg); without device limits ${(noDevice[r]! / raw[r]!).toFixed(3)}, ` +
+          `minimal wrapper ${(minimal[r]! / raw[r]!).toFixed(3)} (client CPU ${noDeviceClient[r]!.toFixed(1)} / ${minimalClient[r]!.toFixed(1)} µs/msg)`,
       );
     }
     const rawRate = median(raw);
@@ -283,6 +315,11 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
       // CPU per message of the client thread alone (undici, and the engine on the engine side).
       'engine.rawClientCpuUsPerMsg': Number(median(rawClient).toFixed(1)),
       'engine.engineClientCpuUsPerMsg': Number(median(engClient).toFixed(1)),
+      // The reference sides (same rounds, ratios to the same raw runs): where the engine's cost goes.
+      'engine.noDeviceLimitsRatio': Number(median(noDevice.map((e, i) => e / raw[i]!)).toFixed(3)),
+      'engine.noDeviceLimitsClientCpuUsPerMsg': Number(median(noDeviceClient).toFixed(1)),
+      'engine.minimalWrapperRatio': Number(median(minimal.map((e, i) => e / raw[i]!)).toFixed(3)),
+      'engine.minimalWrapperClientCpuUsPerMsg': Number(median(minimalClient).toFixed(1)),
       // The engine alone: a send that answers at once, µs of one thread per message (medians of the rounds).
       'engine.stubSendUsPerMsg': Number(median(stubSend).toFixed(2)),
       'engine.stubEngineUsPerMsg': Number(median(stubEngine).toFixed(2)),

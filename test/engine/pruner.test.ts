@@ -171,6 +171,34 @@ describe('prune safety valve', () => {
   });
 });
 
+describe('a token condemned again while it waits', () => {
+  it('reaches the hook once per flush (pending or quarantined), and again after it left', async () => {
+    const pruned: string[] = [];
+    const s = createSender(() => apnsError(400, 'BadDeviceToken'), opts({ provider: 'apns', prune: { valve: false, flushMs: 10 }, onDropToken: (b) => void pruned.push(...b.map((e) => e.token)) }));
+    const twice = apnsToken(7);
+    const outcomes = await s.sendMany([{ token: twice }, { token: apnsToken(8) }, { token: twice }, { token: twice }]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['dropped-token', 'dropped-token', 'dropped-token', 'dropped-token']);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(pruned.sort()).toEqual([twice, apnsToken(8)].sort());
+    // Pruned: a later drop of the same token (the app did not delete it) is passed on again.
+    await s.send({ token: twice });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(pruned.filter((t) => t === twice)).toHaveLength(2);
+    await s.close();
+  });
+
+  it('a token already in quarantine is not quarantined twice', async () => {
+    const s = createSender(() => fcmError(403, 'SENDER_ID_MISMATCH'), opts({ onDropToken: () => {} }));
+    const tokens = Array.from({ length: 150 }, (_, i) => ({ token: fcmToken(i % 120) }));
+    await s.sendMany(tokens);
+    await vi.advanceTimersByTimeAsync(120_000);
+    await s.close();
+    const held = s.quarantined!().map((e) => e.token);
+    expect(held).toHaveLength(120);
+    expect(new Set(held).size).toBe(120);
+  });
+});
+
 describe('prune hook failures lose no token', () => {
   it('a throwing hook is retried and the tokens arrive', async () => {
     let calls = 0;

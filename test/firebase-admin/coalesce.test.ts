@@ -60,4 +60,68 @@ describe('coalescer', () => {
       vi.useRealTimers();
     }
   });
+
+  it('maxInFlight: at most `limit` calls of the limited keys at once; a due group keeps filling while it waits; others are not held', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const calls: [string, number][] = [];
+    const gates: (() => void)[] = [];
+    const c = createCoalescer<number, number>({
+      maxSize: () => 3,
+      maxInFlight: { limit: 2, applies: (k) => k.startsWith('each') },
+      run: async (key, items) => {
+        calls.push([key, items.length]);
+        if (!key.startsWith('each')) return items;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise<void>((r) => gates.push(r));
+        inFlight--;
+        return items;
+      },
+    });
+    const tick = () => new Promise((r) => setImmediate(r));
+    const all: Promise<number>[] = [];
+    for (let i = 0; i < 4; i++) {
+      all.push(c.enqueue('each', i)); // one item per turn: each group is due at its turn's end
+      await tick();
+    }
+    // Two calls started; the next due group waits, and items arriving meanwhile join it (up to 3).
+    expect(calls.filter(([k]) => k === 'each')).toEqual([
+      ['each', 1],
+      ['each', 1],
+    ]);
+    all.push(c.enqueue('each', 10), c.enqueue('each', 11));
+    // A key the limit does not apply to is not held back.
+    expect(await c.enqueue('topic', 7)).toBe(7);
+    while (gates.length) {
+      gates.shift()!();
+      await tick();
+      await tick();
+    }
+    expect(await Promise.all(all)).toEqual([0, 1, 2, 3, 10, 11]);
+    expect(most).toBe(2);
+    expect(calls.filter(([k]) => k === 'each').map(([, n]) => n)).toEqual([1, 1, 3, 1]);
+  });
+
+  it('flushAll starts every waiting group at once (close must not wait on the limit)', async () => {
+    const gates: (() => void)[] = [];
+    let started = 0;
+    const c = createCoalescer<number, number>({
+      maxSize: () => 1,
+      maxInFlight: { limit: 1, applies: () => true },
+      run: async (_k, items) => {
+        started++;
+        await new Promise<void>((r) => gates.push(r));
+        return items;
+      },
+    });
+    const all = [1, 2, 3].map((i) => c.enqueue('k', i));
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(1);
+    c.flushAll();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(3);
+    gates.forEach((g) => g());
+    expect(await Promise.all(all)).toEqual([1, 2, 3]);
+  });
 });

@@ -22,7 +22,7 @@ describe('sendEachSafe', () => {
     expect((await sendEachSafe({ sendEach: () => Promise.reject(e1) }, msgs, false)).map((x) => x.success)).toEqual([false, false, false]);
   });
 
-  it('a synchronous throw fails every message with it, never throws', async () => {
+  it('a synchronous throw that every part repeats fails every message with it, never throws', async () => {
     const boom = { code: 'messaging/invalid-argument', message: 'dryRun must be a boolean' };
     const r = await sendEachSafe(
       {
@@ -34,6 +34,29 @@ describe('sendEachSafe', () => {
       true,
     );
     expect(r).toEqual(msgs.map(() => ({ success: false, error: boom })));
+  });
+
+  it("a synchronous throw caused by one message (firebase-admin's deep copy of a circular message) fails only that message: the call is halved until the throw is isolated", async () => {
+    const circular: Record<string, unknown> = { token: 'bad' };
+    circular.self = circular;
+    const batch: Message[] = Array.from({ length: 100 }, (_, i) => (i === 37 ? (circular as unknown as Message) : { token: `t${i}` }));
+    const calls: number[] = [];
+    const sent: string[] = [];
+    const boom = new RangeError('Maximum call stack size exceeded');
+    const sdk = {
+      sendEach: (ms: Message[]) => {
+        calls.push(ms.length);
+        if (ms.includes(circular as unknown as Message)) throw boom; // synchronously, before any request
+        sent.push(...ms.map((m) => (m as { token: string }).token));
+        return Promise.resolve({ successCount: ms.length, failureCount: 0, responses: ms.map((m) => ({ success: true, messageId: `id-${(m as { token: string }).token}` })) });
+      },
+    };
+    const r = await sendEachSafe(sdk, batch, false);
+    expect(r).toHaveLength(100);
+    r.forEach((x, i) => expect(x).toEqual(i === 37 ? { success: false, error: boom } : { success: true, messageId: `id-t${i}` }));
+    expect(sent.sort()).toEqual(batch.filter((_, i) => i !== 37).map((m) => (m as { token: string }).token).sort());
+    // One failing call per level of halving, plus one call per good half: about 2 × log2(100).
+    expect(calls.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)) + 1);
   });
 
   it('a short or malformed BatchResponse fails the missing messages instead of losing them', async () => {

@@ -215,6 +215,40 @@ describe('wrapMessaging: topic subscriptions (nock)', () => {
     expect(h.dropped.map((d) => d.token).sort()).toEqual(['many-1200', 'many-1499', 'many-3']);
   });
 
+  it("one caller's invalid token fails alone: another caller's tokens merged into the same topic call are subscribed", async () => {
+    const h = wrap();
+    const sent: string[] = [];
+    if (SDK_MAJOR >= 14) {
+      h.w.enableLegacyHttpTransport();
+      nock(FCM)
+        .persist()
+        .post(/\/v1\/projects\/demo-project\/registrations\/.*\/topicSubscriptions/)
+        .reply((uri) => {
+          sent.push(/registrations\/([^/]+)\//.exec(decodeURIComponent(uri))?.[1] ?? '?');
+          return [200, {}, json];
+        });
+    } else {
+      nock('https://iid.googleapis.com:443')
+        .persist()
+        .post('/iid/v1:batchAdd')
+        .reply((_uri, body) => {
+          const tokens = (body as { registration_tokens: string[] }).registration_tokens;
+          sent.push(...tokens);
+          return [200, { results: tokens.map(() => ({})) }, json];
+        });
+    }
+    const [good, bad] = await Promise.all([h.w.subscribeToTopic(['good-1', 'good-2'], 'news'), h.w.subscribeToTopic(['', 42 as unknown as string], 'news')]);
+    expect(good.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'delivered']);
+    expect(bad.outcomes.map((o) => o.outcome)).toEqual(['rejected', 'rejected']);
+    expect(bad.errors.map((e) => [e.index, e.error.code])).toEqual([
+      [0, 'messaging/invalid-argument'],
+      [1, 'messaging/invalid-argument'],
+    ]);
+    expect(sent.sort()).toEqual(['good-1', 'good-2']);
+    await h.w.close();
+    expect(h.dropped).toEqual([]); // a malformed token is the caller's bug, not a dead device
+  });
+
   it('invalid arguments reject like firebase-admin does, without a request', async () => {
     const { w } = wrap();
     await expect(w.unsubscribeFromTopic([], 'news')).rejects.toMatchObject({ code: 'messaging/invalid-argument' });

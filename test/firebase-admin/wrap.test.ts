@@ -272,3 +272,119 @@ describe('wrapMessaging over HTTP/2 (sendEach / sendEachForMulticast)', () => {
     expect(res.outcomes.every((o) => o.attempts <= 2)).toBe(true);
   });
 });
+
+describe('wrapMessaging: calls merged with other callers, bad input, shared instances', () => {
+  it("a message firebase-admin cannot even copy (circular) fails alone: another caller's messages merged into the same call are delivered", async () => {
+    const h = wrap();
+    const circular: Record<string, unknown> = { token: 'circ-1' };
+    circular.self = circular;
+    const [mine, theirs] = await Promise.all([h.w.sendEach([{ token: 'victim-0' }, { token: 'victim-1' }]), h.w.sendEach([circular as unknown as Message])]);
+    expect(mine.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'delivered']);
+    expect(theirs.outcomes.map((o) => o.outcome)).toEqual(['rejected']);
+    expect(hits('victim-0')).toHaveLength(1);
+    expect(hits('victim-1')).toHaveLength(1);
+    expect(h.fixes.map((o) => o.message)).toEqual([circular]);
+  });
+
+  it('a null message or a hole fails on its own (as firebase-admin does), the others are delivered; each error carries its own message', async () => {
+    const h = wrap();
+    const msgs = [{ token: 'n-ok-1' }, null, { token: 'n-ok-2' }] as unknown as Message[];
+    const res = await h.w.sendEach(msgs);
+    expect(res.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'rejected', 'delivered']);
+    expect(res.responses[1]?.error?.code).toBe('messaging/invalid-payload');
+    expect((res.responses[1]?.error as unknown as { outcome: Outcome<Message> }).outcome.message).toBe(null); // the caller's message, not pushback's envelope
+    expect(f.fake.stats().requests).toBe(2);
+    const sparse = new Array<Message>(2);
+    sparse[0] = { token: 's-1' };
+    expect((await h.w.sendEach(sparse)).outcomes.map((o) => o.outcome)).toEqual(['delivered', 'rejected']);
+    await expect(h.w.send(null as unknown as Message)).rejects.toMatchObject({ code: 'messaging/invalid-payload' });
+  });
+
+  it('a non-boolean dryRun rejects the call (as firebase-admin does) and sends nothing; a closed wrapper rejects with a code', async () => {
+    const h = wrap();
+    const dry = 'true' as unknown as boolean;
+    await expect(h.w.sendEach([{ token: 'dry-1' }], dry)).rejects.toMatchObject({ code: 'messaging/invalid-argument' });
+    await expect(h.w.sendEachForMulticast({ tokens: ['dry-1'] }, dry)).rejects.toMatchObject({ code: 'messaging/invalid-argument' });
+    await expect(h.w.send({ token: 'dry-1' }, dry)).rejects.toMatchObject({ code: 'messaging/invalid-argument' });
+    expect(hits('dry-1')).toHaveLength(0);
+    await h.w.close();
+    await expect(h.w.sendEach([{ token: 'late' }])).rejects.toMatchObject({ code: 'pushback/closed' });
+    await expect(h.w.subscribeToTopic('late', 'news')).rejects.toMatchObject({ code: 'pushback/closed' });
+  });
+
+  it('maxConcurrentBatches bounds the sendEach calls (HTTP/2 sessions) in flight, however many callers', async () => {
+    const h = wrap({ maxConcurrentBatches: 2 });
+    const sdk = h.w.messaging as unknown as { sendEach: (...a: unknown[]) => Promise<unknown> };
+    const original = sdk.sendEach.bind(sdk);
+    let inFlight = 0;
+    let most = 0;
+    sdk.sendEach = (...a) => {
+      most = Math.max(most, ++inFlight);
+      const p = original(...a);
+      p.then(
+        () => inFlight--,
+        () => inFlight--,
+      );
+      return p;
+    };
+    f.fake.script({ route: 'fcm', latencyMs: 100, times: Infinity });
+    const calls: Promise<{ successCount: number }>[] = [];
+    const sessionsBefore = f.sessions();
+    for (let i = 0; i < 20; i++) {
+      calls.push(h.w.sendEach([{ token: `mc-${i}` }]));
+      await realSleep(2);
+    }
+    expect((await Promise.all(calls)).every((r) => r.successCount === 1)).toBe(true);
+    expect(most).toBe(2);
+    expect(f.sessions() - sessionsBefore).toBeLessThan(20); // waiting callers shared calls
+  });
+
+  it('two wrappers of one Messaging instance (getMessaging(app) is shared): closing one leaves the other intact; the last close restores the SDK', async () => {
+    const t = createTestApp();
+    cleanups.push(() => t.close());
+    const clients = inspectSdk(t.messaging).retryClients ?? [];
+    const originals = clients.map((c) => c.retry);
+    expect(originals.every((r) => r && typeof r === 'object')).toBe(true);
+    const handler = (t.messaging as unknown as { messagingRequestHandler: object }).messagingRequestHandler;
+    const ownMethods = () => Object.keys(handler).filter((k) => /^(build|invoke)/.test(k));
+    const seen: (number | null)[] = [];
+    const a = wrapMessaging(t.messaging, { transport: 'http2', retry: { ...FAST, maxAttempts: 2 } });
+    const b = wrapMessaging(t.messaging, {
+      transport: 'http2',
+      retry: { ...FAST, maxAttempts: 2, maxRetryAfterMs: 1000 },
+      onEvent: (e) => void (e.type === 'attempt' && seen.push(e.verdict.retryAfterMs)),
+    });
+    await a.close();
+    // b still has the SDK's retries off (2 requests for a budget of 2) and still sees Retry-After (13's polyfill).
+    expect(clients.every((c) => c.retry === null)).toBe(true);
+    f.fake.script({ route: 'fcm', token: 'down-b', code: 'UNAVAILABLE', retryAfter: 120, times: Infinity });
+    const res = await b.sendEach([{ token: 'down-b' }]);
+    expect(res.outcomes[0]?.outcome).toBe('gave-up');
+    expect(hits('down-b')).toHaveLength(1); // Retry-After 120 s is above maxRetryAfterMs: no second request
+    if (!inspectSdk(t.messaging).nativeHttpResponse) expect(seen[0]).toBe(120_000);
+    await b.close();
+    expect(clients.map((c) => c.retry)).toEqual(originals);
+    expect(ownMethods()).toEqual([]);
+  });
+
+  it('a bad option throws before the shared instance is changed', () => {
+    const t = createTestApp();
+    cleanups.push(() => t.close());
+    const clients = inspectSdk(t.messaging).retryClients ?? [];
+    const handler = (t.messaging as unknown as { messagingRequestHandler: object }).messagingRequestHandler;
+    for (const bad of [{ batchSize: Number.NaN }, { maxConcurrentBatches: 0 }, { retryBatchWindowMs: -1 }, { limits: { concurrency: 0 } }]) {
+      expect(() => wrapMessaging(t.messaging, bad)).toThrow(RangeError);
+      expect(clients.every((c) => c.retry && typeof c.retry === 'object')).toBe(true);
+      expect(Object.keys(handler).filter((k) => /^(build|invoke)/.test(k))).toEqual([]);
+    }
+  });
+
+  it('a dead token listed several times in one multicast reaches the prune hook once', async () => {
+    const h = wrap();
+    f.fake.markDead('dead-twice');
+    const res = await h.w.sendEachForMulticast({ tokens: ['dead-twice', 'ok-1', 'dead-twice', 'dead-twice'] });
+    expect(res.outcomes.map((o) => o.outcome)).toEqual(['dropped-token', 'delivered', 'dropped-token', 'dropped-token']);
+    await h.w.close();
+    expect(h.dropped.map((d) => d.token)).toEqual(['dead-twice']);
+  });
+});
