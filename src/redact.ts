@@ -29,3 +29,21 @@ export function redactText(text: string, knownSecrets: readonly string[] = []): 
     .replace(JWT, '[redacted jwt]')
     .replace(LONG, (m) => (/^tok:[0-9a-f]{10}$/.test(m) ? m : '[redacted]'));
 }
+
+/**
+ * A redacted copy of an error (or any thrown value) for events: same `name`, message and stack passed
+ * through `redactText` (with `knownSecrets`, e.g. the tokens a hook was given), the `cause` chain likewise
+ * (3 levels), nothing else. Errors from user hooks and databases often quote the value they choked on
+ * (`Key (token)=(…)`); the original stays with whoever threw it.
+ */
+export function redactError(err: unknown, context?: string, knownSecrets: readonly string[] = [], depth = 0): Error {
+  const src = err instanceof Error ? err : undefined;
+  const text = redactText(src ? src.message : String(err), knownSecrets);
+  const cause = src?.cause;
+  const copy = new Error(context ? `pushback: ${context}: ${text}` : text, cause !== undefined && depth < 3 ? { cause: redactError(cause, undefined, knownSecrets, depth + 1) } : undefined);
+  if (src) {
+    copy.name = src.name;
+    if (typeof src.stack === 'string') copy.stack = redactText(src.stack, knownSecrets);
+  }
+  return copy;
+}

@@ -258,15 +258,21 @@ export class Admission {
       }
       batch.waiters.push(waiter);
       if (signal) {
-        signal.addEventListener(
-          'abort',
-          () => {
-            if (waiter.settled) return;
-            waiter.settled = true;
-            reject(signal.reason);
-          },
-          { once: true },
-        );
+        const onAbort = () => {
+          if (waiter.settled) return;
+          waiter.settled = true;
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        // Admitted or failed: the listener goes (a long-lived signal must not collect one per message).
+        waiter.resolve = (origin) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(origin);
+        };
+        waiter.reject = (err) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        };
       }
       this.scheduled ??= setImmediate(() => this.flush());
     });

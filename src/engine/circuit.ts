@@ -35,16 +35,33 @@ export class FatalCircuit {
     return { kind: 'open', verdict: o.verdict, retryInMs: Math.max(0, readyAt - now) };
   }
 
-  /** Records the verdict of a request that went out with credential `key`. Returns true when it opened the circuit. */
+  /**
+   * Records the verdict of a request that went out with credential `key`. Returns true when it opened the
+   * circuit. A half-open probe closes it only with an answer that shows the credential works (delivered,
+   * a dead token, a bad request); a retryable answer (503, a reset) says nothing about the credential, so
+   * the circuit stays open and the next probe waits another cool-down.
+   */
   record(key: string, verdict: Verdict, now: number): boolean {
     if (this.open.size === 0 && verdict.action !== 'fatal') return false;
     const o = this.open.get(key);
-    if (verdict.action === 'fatal') {
-      this.open.set(key, { verdict, openedAt: now, probing: false });
-      return !o || o.probing;
+    if (verdict.action === 'fatal') return this.trip(key, verdict, now);
+    if (o?.probing) {
+      if (verdict.action === 'retry') {
+        o.probing = false;
+        o.openedAt = now;
+      } else this.open.delete(key);
     }
-    if (o?.probing) this.open.delete(key);
     return false;
+  }
+
+  /**
+   * Opens the circuit for `key` with `verdict` (also for a verdict whose action is not `fatal` but whose
+   * message ended fatal: a credential that still failed after a refresh). Returns true when it opened it.
+   */
+  trip(key: string, verdict: Verdict, now: number): boolean {
+    const o = this.open.get(key);
+    this.open.set(key, { verdict, openedAt: now, probing: false });
+    return !o || o.probing;
   }
 
   /** A probe ended without a verdict (aborted, crashed): let another probe through. */

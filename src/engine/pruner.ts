@@ -1,4 +1,5 @@
 import { MemoryValveStore } from './valve-store.js';
+import { redactError } from '../redact.js';
 import { PruneHookError } from './send-error.js';
 import type { Timers } from './timers.js';
 import type { DropTokenEvent, PruneOptions, ValveStore } from './types.js';
@@ -72,17 +73,39 @@ export class Pruner {
     this.store = opts.valveStore ?? new MemoryValveStore();
   }
 
-  /** Records finished sends for `key` and queues their condemned tokens (synchronous with a synchronous store). */
+  /**
+   * Records finished sends for `key` and queues their condemned tokens (synchronous with a synchronous
+   * store). When the valve store fails, the tokens not yet judged go to quarantine (the valve cannot say
+   * whether pruning them is safe) and the failure is rethrown for the caller to report.
+   */
   report(key: string, reports: readonly PruneReport[], now: number = this.deps.now()): void | Promise<void> {
-    for (let i = 0; i < reports.length; i++) {
-      const r = reports[i]!;
-      if (this.valveOn) {
-        const c = this.store.record(key, r.dropped, now, this.windowMs);
-        if (isThenable(c)) return this.reportAsync(key, reports, i, now, c);
-        const j = this.judge(key, c);
-        if (isThenable(j)) return this.reportAsync(key, reports, i, now, undefined, j);
+    let i = 0;
+    try {
+      for (; i < reports.length; i++) {
+        const r = reports[i]!;
+        if (this.valveOn) {
+          const c = this.store.record(key, r.dropped, now, this.windowMs);
+          if (isThenable(c)) return this.reportAsync(key, reports, i, now, c);
+          const j = this.judge(key, c);
+          if (isThenable(j)) return this.reportAsync(key, reports, i, now, undefined, j);
+        }
+        if (r.event) this.hold({ event: r.event, key, since: now });
       }
-      if (r.event) this.hold({ event: r.event, key, since: now });
+    } catch (err) {
+      this.quarantineFrom(key, reports, i);
+      throw err;
+    }
+  }
+
+  /** The condemned tokens of `reports[from..]`, into quarantine (each once). */
+  private quarantineFrom(key: string, reports: readonly PruneReport[], from: number): void {
+    for (let k = from; k < reports.length; k++) {
+      const ev = reports[k]!.event;
+      if (!ev) continue;
+      const id = heldId(key, ev.token);
+      if (this.held.has(id)) continue;
+      this.held.add(id);
+      this.toQuarantine(key, ev);
     }
   }
 
@@ -94,16 +117,22 @@ export class Pruner {
     counts?: Promise<{ sends: number; drops: number }>,
     judging?: Promise<void>,
   ): Promise<void> {
-    for (let i = from; i < reports.length; i++) {
-      const r = reports[i]!;
-      if (this.valveOn) {
-        if (i === from && judging) await judging;
-        else {
-          const c = i === from && counts ? await counts : await this.store.record(key, r.dropped, now, this.windowMs);
-          await this.judge(key, c);
+    let i = from;
+    try {
+      for (; i < reports.length; i++) {
+        const r = reports[i]!;
+        if (this.valveOn) {
+          if (i === from && judging) await judging;
+          else {
+            const c = i === from && counts ? await counts : await this.store.record(key, r.dropped, now, this.windowMs);
+            await this.judge(key, c);
+          }
         }
+        if (r.event) this.hold({ event: r.event, key, since: now });
       }
-      if (r.event) this.hold({ event: r.event, key, since: now });
+    } catch (err) {
+      this.quarantineFrom(key, reports, i);
+      throw err;
     }
   }
 
@@ -216,11 +245,17 @@ export class Pruner {
         return true;
       } catch (err) {
         lastError = err;
-        if (attempt < this.hookAttempts) await this.deps.timers.sleep(Math.min(30_000, 500 * 2 ** (attempt - 1)));
+        if (attempt === this.hookAttempts) break;
+        try {
+          await this.deps.timers.sleep(Math.min(30_000, 500 * 2 ** (attempt - 1)));
+        } catch {
+          break; // the sender is closing: the batch goes to quarantine now, not lost with the timer
+        }
       }
     }
     for (const ev of batch) this.toQuarantine(key, ev);
-    this.deps.onError(new PruneHookError(key, batch.length, lastError));
+    // The hook's error often quotes what it choked on: the event gets a copy with the batch's tokens redacted.
+    this.deps.onError(new PruneHookError(key, batch.length, redactError(lastError, undefined, batch.map((e) => e.token))));
     return false;
   }
 
@@ -259,9 +294,11 @@ export class Pruner {
     for (const k of keys) {
       const events = this.quarantine.get(k);
       if (!events) continue;
+      // The store first: if it fails, the tokens are still in quarantine.
+      await this.store.setSuspended(k, false);
+      if (this.quarantine.get(k) !== events) continue; // released meanwhile by another call
       this.quarantine.delete(k);
       this.suspended.delete(k);
-      await this.store.setSuspended(k, false);
       if (discard) {
         this.letGo(k, events);
         released += events.length;

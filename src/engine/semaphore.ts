@@ -5,7 +5,8 @@
  */
 export class Semaphore {
   private active = 0;
-  private readonly waiters: Array<() => void> = [];
+  /** Waiters in order; each answers whether it took the slot (false: it was aborted meanwhile). */
+  private readonly waiters: Array<() => boolean> = [];
   private head = 0;
 
   constructor(private readonly limit: number) {
@@ -36,10 +37,11 @@ export class Semaphore {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const grant = () => {
-        if (settled) return this.release(); // aborted meanwhile: pass the slot on
+        if (settled) return false; // aborted meanwhile: the slot goes to the next waiter
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         resolve();
+        return true;
       };
       const onAbort = () => {
         if (settled) return;
@@ -51,16 +53,16 @@ export class Semaphore {
     });
   }
 
+  /** Passes the slot to the first waiter still waiting (a loop, not a call per aborted waiter), or frees it. */
   release(): void {
-    if (this.head < this.waiters.length) {
+    while (this.head < this.waiters.length) {
       const next = this.waiters[this.head]!;
-      this.waiters[this.head++] = undefined as unknown as () => void;
+      this.waiters[this.head++] = undefined as unknown as () => boolean;
       if (this.head > 1024 && this.head * 2 > this.waiters.length) {
         this.waiters.splice(0, this.head);
         this.head = 0;
       }
-      next(); // the slot moves to the next waiter: `active` is unchanged
-      return;
+      if (next()) return; // the slot moves to that waiter: `active` is unchanged
     }
     this.active--;
   }

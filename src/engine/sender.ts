@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import { redactText, redactToken } from '../redact.js';
+import { redactError, redactText, redactToken } from '../redact.js';
 import type { ClassifyInput, Outcome, SendContext, Target, Verdict } from '../types.js';
 import { backoffCeiling } from './backoff.js';
 import { CoolDowns } from './cooldowns.js';
@@ -32,6 +32,9 @@ import type {
 const NOT_DROPPED: PruneReport = Object.freeze({ dropped: false });
 const NOT_DROPPED_ONE: readonly PruneReport[] = Object.freeze([NOT_DROPPED]);
 const DROPPED_ONE: readonly PruneReport[] = Object.freeze([Object.freeze({ dropped: true })]);
+
+/** How long a `refreshCredential()` may take before the message ends fatal (and an error event says why). */
+const REFRESH_TIMEOUT_MS = 30_000;
 
 /** The signal handed to send functions when the caller gave none. */
 const NEVER: AbortSignal = new AbortController().signal;
@@ -209,7 +212,9 @@ class Engine<M> implements Sender<M> {
   }
 
   releaseQuarantine(key?: string, opts: { discard?: boolean } = {}): Promise<number> {
-    return this.pruner.release(key, opts.discard === true);
+    const p = this.pruner.release(key, opts.discard === true);
+    this.track(this.active, p); // close() waits for it: its tokens are delivered or back in quarantine
+    return p;
   }
 
   quarantined(key?: string): DropTokenEvent[] {
@@ -271,12 +276,14 @@ class Engine<M> implements Sender<M> {
   private firstAttempt(message: M, st: RunState, target: Target): Promise<Outcome<M>> {
     const generation = this.refresher.generation;
     let r: unknown;
+    let thenable: boolean;
     try {
       r = this.sendFn(message, FIRST_ATTEMPT);
+      thenable = isThenable(r); // inside the try: a `then` getter may throw too
     } catch (e) {
       return settled(() => this.afterFirst(message, st, target, generation, undefined, e, true));
     }
-    if (!isThenable(r)) return settled(() => this.afterFirst(message, st, target, generation, r, undefined, false));
+    if (!thenable) return settled(() => this.afterFirst(message, st, target, generation, r, undefined, false));
     return Promise.resolve(r).then(
       (v) => this.afterFirst(message, st, target, generation, v, undefined, false),
       (e: unknown) => this.afterFirst(message, st, target, generation, undefined, e, true),
@@ -288,7 +295,7 @@ class Engine<M> implements Sender<M> {
     let handedOver = false;
     try {
       this.limits.concurrency.release();
-      const step = this.settle(message, st, target, generation, null, 'wait', value, error, failed);
+      const step = this.settle(message, st, target, generation, null, 'wait', value, error, failed, undefined);
       if (isThenable(step) || step.decision.kind === 'retry') {
         handedOver = true;
         return this.continueRun(message, st, undefined, step);
@@ -353,7 +360,11 @@ class Engine<M> implements Sender<M> {
               await this.timers.sleep(error.delayMs, signal);
             },
           },
-        );
+        ).catch((err: unknown) => {
+          // p-retry turns a non-Error (an abort reason like 'shutdown') into its own TypeError.
+          if (signal?.aborted) throw signal.reason;
+          throw err;
+        });
       }
       const finished = this.finish(message, step, st, this.now());
       return this.handOut(isThenable(finished) ? await finished : finished, step.target);
@@ -384,8 +395,15 @@ class Engine<M> implements Sender<M> {
     try {
       if (!this.admitNow(target, signal)) {
         deadline = this.deadlineOf(message, st);
-        const waited = await this.beforeSend(target, st, deadline, signal, mode);
-        if (waited) return waited;
+        for (;;) {
+          const waited = await this.beforeSend(target, st, deadline, signal, mode);
+          if (waited) return waited;
+          // beforeSend checked the cool-downs before its last await: one that began since (another
+          // message's 429 handled while this one resumed) sends it back to wait, outside its slot.
+          const now = this.now();
+          if (this.cooldowns.size === 0 || this.coolingUntil(target, now) <= now) break;
+          this.limits.concurrency.release();
+        }
         // The slot is held and the request leaves next: a fatal verdict that arrived while this message
         // queued stops it here (sendMany to a revoked key sends about `concurrency` requests, not all).
         if (this.circuit && !probe && this.circuit.isOpen(credKey)) {
@@ -411,6 +429,15 @@ class Engine<M> implements Sender<M> {
             reason: `the deadline passed ${now - deadline} ms before the retry could leave`,
           });
         }
+        if (now - st.startedAt > this.retry.maxElapsedMs) {
+          this.limits.concurrency.release();
+          const p = this.options.provider;
+          return this.local(st, target, localVerdict(p, 'PUSHBACK_MAX_ELAPSED', 'retry', 'maxElapsedMs passed while the retry waited to leave', 0), {
+            kind: 'stop',
+            outcome: 'gave-up',
+            reason: `maxElapsedMs (${this.retry.maxElapsedMs}) passed ${now - st.startedAt - this.retry.maxElapsedMs} ms before the retry could leave`,
+          });
+        }
       }
       const attemptNo = st.attempt + 1;
       const generation = this.refresher.generation;
@@ -427,7 +454,7 @@ class Engine<M> implements Sender<M> {
       } finally {
         this.limits.concurrency.release();
       }
-      const after = this.settle(message, st, target, generation, deadline, mode, value, error, failed);
+      const after = this.settle(message, st, target, generation, deadline, mode, value, error, failed, signal);
       const result = isThenable(after) ? await after : after;
       verdict = result.verdict;
       return result;
@@ -451,6 +478,7 @@ class Engine<M> implements Sender<M> {
     value: unknown,
     error: unknown,
     failed: boolean,
+    signal: AbortSignal | undefined,
   ): Step | Promise<Step> {
     const attemptNo = st.attempt + 1;
     st.attempt = attemptNo;
@@ -461,15 +489,29 @@ class Engine<M> implements Sender<M> {
     }
     if (verdict.action !== 'ok') this.coolDown(target, verdict, attemptNo, now);
     if (verdict.refreshCredential === true && (st.refreshes ?? 0) < 1) {
-      return this.refresher.refreshFrom(generation).then(
+      return this.refreshBounded(generation, signal).then(
         () => this.conclude(message, st, target, deadline, mode, verdict, undefined, true),
         (err: unknown) => {
+          if (signal?.aborted) throw signal.reason;
           this.emit({ type: 'error', error: toError(err, 'refreshCredential failed'), at: this.now() });
           return this.conclude(message, st, target, deadline, mode, verdict, err ?? new Error('refreshCredential failed'), true);
         },
       );
     }
     return this.conclude(message, st, target, deadline, mode, verdict, undefined, false);
+  }
+
+  /**
+   * The credential refresh, bounded: it rejects when the caller's signal aborts, and after
+   * REFRESH_TIMEOUT_MS (a refresh that never settles must not hold the message, or `close()`, forever).
+   */
+  private refreshBounded(generation: number, signal: AbortSignal | undefined): Promise<void> {
+    const stop = new AbortController();
+    const timeout = this.timers.sleep(REFRESH_TIMEOUT_MS, stop.signal).then(() => {
+      throw new Error(`pushback: refreshCredential did not settle within ${REFRESH_TIMEOUT_MS} ms`);
+    });
+    timeout.catch(() => undefined);
+    return raceAbort(Promise.race([this.refresher.refreshFrom(generation), timeout]), signal).finally(() => stop.abort());
   }
 
   /** The decision for an attempt's verdict, recorded on the message's state. */
@@ -502,6 +544,14 @@ class Engine<M> implements Sender<M> {
             });
     if (refreshed) st.refreshes = (st.refreshes ?? 0) + 1;
     if (decision.kind === 'retry') st.previousDelayMs = decision.delayMs;
+    else if (decision.outcome === 'fatal' && verdict.action !== 'fatal' && this.circuit !== undefined) {
+      // Fatal by way of the credential refresh (it failed, or the credential still fails after it): the
+      // credential is as unusable as after a fatal verdict, so its circuit opens too.
+      const { refreshCredential: _refresh, tokens: _tokens, ...rest } = verdict;
+      const key = target.credential ?? target.project;
+      const at = this.now();
+      if (this.circuit.trip(key, { ...rest, action: 'fatal' }, at)) this.emit({ type: 'circuit-open', key, code: verdict.code, at });
+    }
     addVerdict(st, verdict);
     if (this.options.onEvent) this.emit({ type: 'attempt', attempt: attemptNo, target: redactTarget(target), verdict: redactVerdict(verdict), decision, at: this.now() });
     return { verdict, decision, target, sent: true, state: mode === 'defer' ? stateOf(st) : undefined };
@@ -614,7 +664,13 @@ class Engine<M> implements Sender<M> {
 
   /** The message's deadline (ms since epoch), if it has one. */
   private deadlineOf(message: M, st: RunState): number | undefined {
-    return (this.options.deadline ?? defaultDeadline)(message, st.startedAt);
+    try {
+      return (this.options.deadline ?? defaultDeadline)(message, st.startedAt);
+    } catch (err) {
+      // Read while a slot may be held: a throwing `deadline` option must not leak it. No deadline, said once per call.
+      this.emit({ type: 'error', error: toError(err, 'options.deadline threw (read as no deadline)'), at: this.now() });
+      return undefined;
+    }
   }
 
   /** When the latest cool-down of the target's project, topic or device ends (0: none). */
@@ -717,8 +773,8 @@ class Engine<M> implements Sender<M> {
     if (this.options.onEvent) {
       this.emit({ type: 'outcome', outcome: outcome.outcome, attempts: outcome.attempts, target: redactTarget(step.target), code: v.code, at });
     }
-    if (outcome.outcome === 'rejected' && this.options.onFixRequest) this.hook(this.options.onFixRequest, outcome);
-    if (outcome.outcome === 'fatal' && this.options.onFatal) this.hook(this.options.onFatal, outcome);
+    if (outcome.outcome === 'rejected' && this.options.onFixRequest) this.hook(this.options.onFixRequest, outcome, step.target.token);
+    if (outcome.outcome === 'fatal' && this.options.onFatal) this.hook(this.options.onFatal, outcome, step.target.token);
     const pruning = step.sent ? this.prune(step.target, v, outcome, at) : undefined;
     return pruning ? pruning.then(() => outcome) : outcome;
   }
@@ -775,10 +831,20 @@ class Engine<M> implements Sender<M> {
   }
 
   /** Calls a user hook without blocking the send path; close() waits for it; a failure becomes an error event. */
-  private hook<T>(fn: (arg: T) => unknown, arg: T): void {
-    const p = Promise.resolve()
-      .then(() => fn(arg))
-      .catch((err) => this.emit({ type: 'error', error: toError(err, 'a hook threw'), at: this.now() }));
+  /**
+   * Calls a notification hook (`onFixRequest`, `onFatal`, `onPruneSuspended`) without awaiting it: what it
+   * throws is reported as an `error` event (redacted, with `token` as a known secret), and one that has not
+   * settled after `prune.hookTimeoutMs` is reported and no longer waited for, so `close()` ends.
+   */
+  private hook<T>(fn: (arg: T) => unknown, arg: T, token?: string): void {
+    const stop = new AbortController();
+    const ms = this.pruner.hookTimeoutMs;
+    const timeout = this.timers.sleep(ms, stop.signal).then(() => {
+      throw new Error(`a hook did not settle within ${ms} ms (no longer waited for)`);
+    });
+    const p = Promise.race([Promise.resolve().then(() => fn(arg)), timeout])
+      .catch((err: unknown) => this.emit({ type: 'error', error: toError(err, 'a hook failed', token === undefined ? [] : [token]), at: this.now() }))
+      .finally(() => stop.abort());
     this.track(this.hookTasks, p);
   }
 
@@ -866,7 +932,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
-function toError(err: unknown, context: string): Error {
-  if (err instanceof Error) return err;
-  return new Error(`pushback: ${context}: ${redactText(String(err))}`);
+/** The error an `error` event carries: a redacted copy (user code may quote tokens in what it throws). */
+function toError(err: unknown, context: string, knownSecrets?: readonly string[]): Error {
+  return redactError(err, context, knownSecrets);
 }
