@@ -260,16 +260,34 @@ class Engine<M> implements Sender<M> {
     try {
       const st: RunState = { attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: [] };
       if (idle) st.idle = idle;
-      let target: Target | undefined;
-      if (signal === undefined && (this.circuit === undefined || this.circuit.size === 0)) {
+      let target: Target;
+      try {
         target = this.options.target(message);
-        if (this.admitNow(target, undefined)) return this.firstAttempt(message, st, target);
+      } catch (err) {
+        return this.unreadable(message, st, err);
+      }
+      if (signal === undefined && (this.circuit === undefined || this.circuit.size === 0) && this.admitNow(target, undefined)) {
+        return this.firstAttempt(message, st, target);
       }
       return this.continueRun(message, st, signal, this.step(message, st, signal, 'wait', target));
     } catch (err) {
       this.active.leave();
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * A message the caller's own `target` option throws on: it ends `rejected` (like a bad payload), without a
+   * request, instead of rejecting a whole `sendMany` after other messages were sent. Leaves `active`.
+   */
+  private unreadable(message: M, st: RunState, err: unknown): Promise<Outcome<M>> {
+    const target: Target = { project: '(options.target threw)' };
+    const reason = `options.target threw: ${redactError(err).message}`;
+    const step = this.local(st, target, localVerdict(this.options.provider, 'PUSHBACK_BAD_MESSAGE', 'fix-request', reason, null), { kind: 'stop', outcome: 'rejected', reason });
+    tellIdle(st);
+    return settled(() => this.finish(message, step, st, this.now()))
+      .then((o) => this.handOut(o, target))
+      .finally(() => this.active.leave());
   }
 
   /** The fast first attempt: admitted synchronously, the slot held. */

@@ -329,3 +329,35 @@ describe('the valve store failing (Redis down) loses no token', () => {
     expect(s.quarantined!()).toHaveLength(10);
   });
 });
+
+describe('a message the caller\'s own target option cannot read', () => {
+  it('ends rejected without a request; the other messages of the sendMany are delivered', async () => {
+    const sent: string[] = [];
+    const fixes: string[] = [];
+    const raw = fcmToken(3);
+    const s = createSender<{ token?: string }>(
+      (m) => {
+        sent.push(m.token!);
+        return fcmOk();
+      },
+      {
+        provider: 'fcm',
+        target: (m) => {
+          if (m.token === undefined) throw new Error(`no token in message for user with token ${raw}`);
+          return { project: 'p', token: m.token };
+        },
+        classify,
+        limits: false,
+        onFixRequest: (o) => void fixes.push(o.verdicts.at(-1)!.reason),
+      },
+    );
+    const out = await s.sendMany([{ token: 'a' }, {}, { token: 'b' }]);
+    expect(out.map((o) => o.outcome)).toEqual(['delivered', 'rejected', 'delivered']);
+    expect(out[1]!.verdicts.map((v) => v.code)).toEqual(['PUSHBACK_BAD_MESSAGE']);
+    expect(sent).toEqual(['a', 'b']);
+    await s.close();
+    expect(fixes).toHaveLength(1);
+    expect(fixes[0]).toMatch(/options\.target threw/);
+    expect(fixes[0]).not.toContain(raw);
+  });
+});
