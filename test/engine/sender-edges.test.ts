@@ -13,51 +13,37 @@ afterEach(() => {
 });
 
 describe('credential refresh', () => {
-  it('a credential that still fails after its refresh ends fatal and opens the circuit: later messages send nothing', async () => {
-    let calls = 0;
-    let refreshes = 0;
-    const events: EngineEvent[] = [];
+  /** A sender whose APNs key keeps failing with ExpiredProviderToken; counts requests. */
+  function expiredKey(refreshCredential: () => Promise<void>, onEvent?: (e: EngineEvent) => void) {
+    const sent = { calls: 0 };
     const s = createSender<{ id: number }>(
       () => {
-        calls++;
+        sent.calls++;
         return apnsError(403, 'ExpiredProviderToken');
       },
-      {
-        provider: 'apns',
-        target: () => ({ project: 'p', credential: 'key-A' }),
-        classify,
-        limits: false,
-        refreshCredential: async () => void refreshes++,
-        onEvent: (e) => events.push(e),
-      },
+      { provider: 'apns', target: () => ({ project: 'p', credential: 'key-A' }), classify, limits: false, refreshCredential, ...(onEvent ? { onEvent } : {}) },
     );
+    return { s, sent };
+  }
+
+  it('a credential that still fails after its refresh ends fatal and opens the circuit: later messages send nothing', async () => {
+    let refreshes = 0;
+    const events: EngineEvent[] = [];
+    const { s, sent } = expiredKey(async () => void refreshes++, (e) => events.push(e));
     expect((await s.send({ id: 1 })).outcome).toBe('fatal');
-    expect([calls, refreshes]).toEqual([2, 1]); // the first request, the refresh, one more request
+    expect([sent.calls, refreshes]).toEqual([2, 1]); // the first request, the refresh, one more request
     for (let i = 2; i <= 5; i++) expect((await s.send({ id: i })).outcome).toBe('fatal');
-    expect([calls, refreshes]).toEqual([2, 1]);
+    expect([sent.calls, refreshes]).toEqual([2, 1]);
     expect(events.filter((e) => e.type === 'circuit-open')).toHaveLength(1);
     await s.close();
   });
 
   it('a refresh that rejects: fatal, and the circuit opens (one request for five messages)', async () => {
-    let calls = 0;
-    const s = createSender<{ id: number }>(
-      () => {
-        calls++;
-        return apnsError(403, 'ExpiredProviderToken');
-      },
-      {
-        provider: 'apns',
-        target: () => ({ project: 'p', credential: 'key-A' }),
-        classify,
-        limits: false,
-        refreshCredential: async () => {
-          throw new Error('token endpoint down');
-        },
-      },
-    );
+    const { s, sent } = expiredKey(async () => {
+      throw new Error('token endpoint down');
+    });
     for (let i = 0; i < 5; i++) expect((await s.send({ id: i })).outcome).toBe('fatal');
-    expect(calls).toBe(1);
+    expect(sent.calls).toBe(1);
     await s.close();
   });
 

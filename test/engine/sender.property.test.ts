@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createSender, SendError } from '../../src/engine/index.js';
+import { createSender, seededRandom, SendError } from '../../src/engine/index.js';
 import { apnsError, apnsOk, apnsToken, classify, fcmBadRequest, fcmError, fcmOk, fcmToken, type RawResponse } from './fixtures.js';
 import type { EngineEvent, SenderOptions } from '../../src/engine/types.js';
 import type { Outcome } from '../../src/types.js';
@@ -146,17 +146,6 @@ function response(r: Resp): RawResponse | unknown {
   }
 }
 
-function mulberry(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Call { i: number; attempt: number; at: number; seq: number; project: string; cred: string }
 
 async function runCase(cfg: Cfg): Promise<string[]> {
@@ -263,7 +252,7 @@ async function runCase(cfg: Cfg): Promise<string[]> {
       jitter: cfg.jitter,
       retryMaybeDelivered: cfg.maybe,
     },
-    random: mulberry(cfg.seed),
+    random: seededRandom(cfg.seed),
     circuit: cfg.circuit === undefined ? false : { coolDownMs: cfg.circuit },
     rejectOn: [...cfg.rejectOn],
     prune: { batchSize: h.batchSize, flushMs: h.flushMs, hookAttempts: h.hookAttempts, hookTimeoutMs: h.hookTimeoutMs, valve: h.valve },

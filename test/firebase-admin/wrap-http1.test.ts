@@ -70,6 +70,43 @@ function wrap(options: WrapMessagingOptions = {}): Harness {
   return h;
 }
 
+/**
+ * Fakes the topic subscription API for `h` on either SDK: 14.5+ sends one v1 request per token (HTTP/1.1
+ * with the legacy transport), 12/13 one iid `batchAdd` per call. `answer(token)` is the server's answer for
+ * each token. Counts the calls, the tokens sent and the largest call.
+ */
+function topicApi(h: Harness, answer: (token: string) => 'ok' | 'NOT_FOUND' | 'INVALID_ARGUMENT') {
+  const seen = { calls: 0, tokens: [] as string[], largest: 0 };
+  if (SDK_MAJOR >= 14) {
+    h.w.enableLegacyHttpTransport();
+    nock(FCM)
+      .persist()
+      .post(/\/v1\/projects\/demo-project\/registrations\/.*\/topicSubscriptions/)
+      .reply((uri): Reply => {
+        seen.calls++;
+        seen.largest = 1;
+        const token = /registrations\/([^/]+)\//.exec(decodeURIComponent(uri))?.[1] ?? '?';
+        seen.tokens.push(token);
+        const a = answer(token);
+        if (a === 'NOT_FOUND') return [404, fcmError(404, 'NOT_FOUND', 'Requested entity was not found.'), json];
+        if (a === 'INVALID_ARGUMENT') return [400, fcmError(400, 'INVALID_ARGUMENT', 'Invalid registration token'), json];
+        return [200, {}, json];
+      });
+  } else {
+    nock('https://iid.googleapis.com:443')
+      .persist()
+      .post('/iid/v1:batchAdd')
+      .reply((_uri, body): Reply => {
+        seen.calls++;
+        const sent = (body as { registration_tokens: string[] }).registration_tokens;
+        seen.tokens.push(...sent);
+        seen.largest = Math.max(seen.largest, sent.length);
+        return [200, { results: sent.map((t) => (answer(t) === 'ok' ? {} : { error: answer(t) })) }, json];
+      });
+  }
+  return seen;
+}
+
 describe('wrapMessaging: send() over HTTP/1.1 (nock)', () => {
   it('delivers with one request and returns the message id', async () => {
     const { w } = wrap();
@@ -150,33 +187,13 @@ describe('wrapMessaging: topic subscriptions (nock)', () => {
   it('dead tokens in a subscribe result go to the hook; the response keeps firebase-admin’s shape and indices', async () => {
     const h = wrap();
     const tokens = ['t-ok', 't-dead', 't-bad', 't-ok2'];
-    let calls = 0;
-    if (SDK_MAJOR >= 14) {
-      // 14.5+: one v1 request per token (HTTP/1.1 with the legacy transport).
-      h.w.enableLegacyHttpTransport();
-      nock(FCM)
-        .persist()
-        .post(/\/v1\/projects\/demo-project\/registrations\/.*\/topicSubscriptions/)
-        .reply((uri) => {
-          calls++;
-          if (uri.includes('t-dead')) return [404, fcmError(404, 'NOT_FOUND', 'Requested entity was not found.'), json];
-          if (uri.includes('t-bad')) return [400, fcmError(400, 'INVALID_ARGUMENT', 'Invalid registration token'), json];
-          return [200, {}, json];
-        });
-    } else {
-      nock('https://iid.googleapis.com:443')
-        .post('/iid/v1:batchAdd')
-        .reply(() => {
-          calls++;
-          return [200, { results: [{}, { error: 'NOT_FOUND' }, { error: 'INVALID_ARGUMENT' }, {}] }, json];
-        });
-    }
+    const api = topicApi(h, (t) => (t === 't-dead' ? 'NOT_FOUND' : t === 't-bad' ? 'INVALID_ARGUMENT' : 'ok'));
     const res = await h.w.subscribeToTopic(tokens, 'news');
     expect(res.successCount).toBe(2);
     expect(res.failureCount).toBe(2);
     expect(res.errors.map((e) => e.index)).toEqual([1, 2]);
     expect(res.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'dropped-token', 'dropped-token', 'delivered']);
-    expect(calls).toBe(SDK_MAJOR >= 14 ? 4 : 1);
+    expect(api.calls).toBe(SDK_MAJOR >= 14 ? 4 : 1);
     await h.w.close();
     expect(h.dropped.map((d) => d.token).sort()).toEqual(['t-bad', 't-dead']);
   });
@@ -185,58 +202,19 @@ describe('wrapMessaging: topic subscriptions (nock)', () => {
     const h = wrap();
     const tokens = Array.from({ length: 1500 }, (_, i) => `many-${i}`);
     const deadIdx = new Set([3, 1200, 1499]);
-    let calls = 0;
-    if (SDK_MAJOR >= 14) {
-      h.w.enableLegacyHttpTransport();
-      nock(FCM)
-        .persist()
-        .post(/\/v1\/projects\/demo-project\/registrations\/.*\/topicSubscriptions/)
-        .reply((uri) => {
-          calls++;
-          const i = Number(/many-(\d+)/.exec(decodeURIComponent(uri))?.[1]);
-          return deadIdx.has(i) ? [404, fcmError(404, 'NOT_FOUND', 'Requested entity was not found.'), json] : [200, {}, json];
-        });
-    } else {
-      nock('https://iid.googleapis.com:443')
-        .persist()
-        .post('/iid/v1:batchAdd')
-        .reply((_uri, body) => {
-          calls++;
-          const sent = (body as { registration_tokens: string[] }).registration_tokens;
-          expect(sent.length).toBeLessThanOrEqual(1000);
-          return [200, { results: sent.map((t) => (deadIdx.has(Number(t.slice(5))) ? { error: 'NOT_FOUND' } : {})) }, json];
-        });
-    }
+    const api = topicApi(h, (t) => (deadIdx.has(Number(t.slice(5))) ? 'NOT_FOUND' : 'ok'));
     const res = await h.w.subscribeToTopic(tokens, '/topics/many');
     expect(res.failureCount).toBe(3);
     expect(res.errors.map((e) => e.index)).toEqual([3, 1200, 1499]);
-    expect(calls).toBe(SDK_MAJOR >= 14 ? 1500 : 2);
+    expect(api.calls).toBe(SDK_MAJOR >= 14 ? 1500 : 2);
+    expect(api.largest).toBeLessThanOrEqual(1000);
     await h.w.close();
     expect(h.dropped.map((d) => d.token).sort()).toEqual(['many-1200', 'many-1499', 'many-3']);
   });
 
   it("one caller's invalid token fails alone: another caller's tokens merged into the same topic call are subscribed", async () => {
     const h = wrap();
-    const sent: string[] = [];
-    if (SDK_MAJOR >= 14) {
-      h.w.enableLegacyHttpTransport();
-      nock(FCM)
-        .persist()
-        .post(/\/v1\/projects\/demo-project\/registrations\/.*\/topicSubscriptions/)
-        .reply((uri) => {
-          sent.push(/registrations\/([^/]+)\//.exec(decodeURIComponent(uri))?.[1] ?? '?');
-          return [200, {}, json];
-        });
-    } else {
-      nock('https://iid.googleapis.com:443')
-        .persist()
-        .post('/iid/v1:batchAdd')
-        .reply((_uri, body) => {
-          const tokens = (body as { registration_tokens: string[] }).registration_tokens;
-          sent.push(...tokens);
-          return [200, { results: tokens.map(() => ({})) }, json];
-        });
-    }
+    const api = topicApi(h, () => 'ok');
     const [good, bad] = await Promise.all([h.w.subscribeToTopic(['good-1', 'good-2'], 'news'), h.w.subscribeToTopic(['', 42 as unknown as string], 'news')]);
     expect(good.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'delivered']);
     expect(bad.outcomes.map((o) => o.outcome)).toEqual(['rejected', 'rejected']);
@@ -244,7 +222,7 @@ describe('wrapMessaging: topic subscriptions (nock)', () => {
       [0, 'messaging/invalid-argument'],
       [1, 'messaging/invalid-argument'],
     ]);
-    expect(sent.sort()).toEqual(['good-1', 'good-2']);
+    expect(api.tokens.sort()).toEqual(['good-1', 'good-2']);
     await h.w.close();
     expect(h.dropped).toEqual([]); // a malformed token is the caller's bug, not a dead device
   });
