@@ -37,13 +37,19 @@ export function redactText(text: string, knownSecrets: readonly string[] = []): 
  * (`Key (token)=(…)`); the original stays with whoever threw it.
  */
 export function redactError(err: unknown, context?: string, knownSecrets: readonly string[] = [], depth = 0): Error {
-  const src = err instanceof Error ? err : undefined;
-  const text = redactText(src ? src.message : String(err), knownSecrets);
-  const cause = src?.cause;
-  const copy = new Error(context ? `pushback: ${context}: ${text}` : text, cause !== undefined && depth < 3 ? { cause: redactError(cause, undefined, knownSecrets, depth + 1) } : undefined);
-  if (src) {
-    copy.name = src.name;
-    if (typeof src.stack === 'string') copy.stack = redactText(src.stack, knownSecrets);
+  const prefix = context ? `pushback: ${context}: ` : '';
+  try {
+    const src = err instanceof Error ? err : undefined;
+    const text = redactText(src ? src.message : String(err), knownSecrets);
+    const cause = src?.cause;
+    const copy = new Error(prefix + text, cause !== undefined && depth < 3 ? { cause: redactError(cause, undefined, knownSecrets, depth + 1) } : undefined);
+    if (src) {
+      copy.name = String(src.name);
+      if (typeof src.stack === 'string') copy.stack = redactText(src.stack, knownSecrets);
+    }
+    return copy;
+  } catch {
+    // Never throws itself: a value with no string form (a null-prototype object, a throwing getter).
+    return new Error(`${prefix}[a value that cannot be printed]`);
   }
-  return copy;
 }

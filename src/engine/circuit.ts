@@ -36,17 +36,20 @@ export class FatalCircuit {
   }
 
   /**
-   * Records the verdict of a request that went out with credential `key`. Returns true when it opened the
-   * circuit. A half-open probe closes it only with an answer that shows the credential works (delivered,
-   * a dead token, a bad request); a retryable answer (503, a reset) says nothing about the credential, so
-   * the circuit stays open and the next probe waits another cool-down.
+   * Records the verdict of a request that went out with credential `key` (`probe`: the half-open probe's
+   * own answer). Returns true when it opened the circuit. Only the probe's answer changes a half-open
+   * circuit: it closes it when it shows the credential works (delivered, a dead token, a bad request) or
+   * asks for a credential refresh (the refresh path decides, and re-opens the circuit if the credential
+   * still fails); a plain retryable answer (503, a reset) says nothing about the credential, so the circuit
+   * stays open and the next probe waits another cool-down. Other answers (requests that left before the
+   * circuit opened) change nothing.
    */
-  record(key: string, verdict: Verdict, now: number): boolean {
+  record(key: string, verdict: Verdict, now: number, probe = false): boolean {
     if (this.open.size === 0 && verdict.action !== 'fatal') return false;
     const o = this.open.get(key);
     if (verdict.action === 'fatal') return this.trip(key, verdict, now);
-    if (o?.probing) {
-      if (verdict.action === 'retry') {
+    if (o?.probing && probe) {
+      if (verdict.action === 'retry' && verdict.refreshCredential !== true) {
         o.probing = false;
         o.openedAt = now;
       } else this.open.delete(key);

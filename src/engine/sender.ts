@@ -313,7 +313,7 @@ class Engine<M> implements Sender<M> {
     let handedOver = false;
     try {
       this.limits.concurrency.release();
-      const step = this.settle(message, st, target, generation, null, 'wait', value, error, failed, undefined);
+      const step = this.settle(message, st, target, generation, null, 'wait', value, error, failed, undefined, false);
       if (isThenable(step) || step.decision.kind === 'retry') {
         handedOver = true;
         return this.continueRun(message, st, undefined, step);
@@ -472,7 +472,7 @@ class Engine<M> implements Sender<M> {
       } finally {
         this.limits.concurrency.release();
       }
-      const after = this.settle(message, st, target, generation, deadline, mode, value, error, failed, signal);
+      const after = this.settle(message, st, target, generation, deadline, mode, value, error, failed, signal, probe);
       const result = isThenable(after) ? await after : after;
       verdict = result.verdict;
       return result;
@@ -497,12 +497,13 @@ class Engine<M> implements Sender<M> {
     error: unknown,
     failed: boolean,
     signal: AbortSignal | undefined,
+    probe: boolean,
   ): Step | Promise<Step> {
     const attemptNo = st.attempt + 1;
     st.attempt = attemptNo;
     const verdict = this.verdictOf(value, error, failed);
     const now = this.now();
-    if (this.circuit !== undefined && this.circuit.record(target.credential ?? target.project, verdict, now)) {
+    if (this.circuit !== undefined && this.circuit.record(target.credential ?? target.project, verdict, now, probe)) {
       this.emit({ type: 'circuit-open', key: target.credential ?? target.project, code: verdict.code, at: now });
     }
     if (verdict.action !== 'ok') this.coolDown(target, verdict, attemptNo, now);
@@ -850,20 +851,29 @@ class Engine<M> implements Sender<M> {
 
   /** Calls a user hook without blocking the send path; close() waits for it; a failure becomes an error event. */
   /**
-   * Calls a notification hook (`onFixRequest`, `onFatal`, `onPruneSuspended`) without awaiting it: what it
-   * throws is reported as an `error` event (redacted, with `token` as a known secret), and one that has not
-   * settled after `prune.hookTimeoutMs` is reported and no longer waited for, so `close()` ends.
+   * Calls a notification hook (`onFixRequest`, `onFatal`, `onPruneSuspended`) on a later turn, without
+   * awaiting it: what it throws is reported as an `error` event (redacted, with `token` as a known secret).
+   * A hook that returns a promise not settled after `prune.hookTimeoutMs` is reported and no longer waited
+   * for, so `close()` ends (a timer only for hooks that return a promise: most return nothing).
    */
   private hook<T>(fn: (arg: T) => unknown, arg: T, token?: string): void {
-    const stop = new AbortController();
-    const ms = this.pruner.hookTimeoutMs;
-    const timeout = this.timers.sleep(ms, stop.signal).then(() => {
-      throw new Error(`a hook did not settle within ${ms} ms (no longer waited for)`);
-    });
-    const p = Promise.race([Promise.resolve().then(() => fn(arg)), timeout])
-      .catch((err: unknown) => this.emit({ type: 'error', error: toError(err, 'a hook failed', token === undefined ? [] : [token]), at: this.now() }))
-      .finally(() => stop.abort());
+    const p = Promise.resolve()
+      .then(() => {
+        const r = fn(arg);
+        return isThenable(r) ? this.bounded(Promise.resolve(r), this.pruner.hookTimeoutMs, 'a hook') : undefined;
+      })
+      .catch((err: unknown) => this.emit({ type: 'error', error: toError(err, 'a hook failed', token === undefined ? [] : [token]), at: this.now() }));
     this.track(this.hookTasks, p);
+  }
+
+  /** `p`, or a rejection once `ms` have passed (no timer for a limit of 2^31 ms or more: no limit). */
+  private bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+    if (!(ms < 2 ** 31)) return p;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (no longer waited for)`)), ms);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
 
   private track(tracker: Tracker, p: Promise<unknown>): void {

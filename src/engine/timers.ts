@@ -2,6 +2,9 @@
  * Abortable sleeps and one-shot timers that the engine tracks, so `close()` can clear them and
  * nothing keeps the process alive after it.
  */
+/** The longest delay setTimeout takes as it is (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Timers {
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -16,12 +19,15 @@ export class Timers {
     if (!(ms > 0)) return Promise.resolve();
     const until = this.now() + ms;
     let extra = 0;
+    // setTimeout fires at once for delays of 2^31 ms or more: longer sleeps wait in steps of MAX_TIMER_MS.
+    let clamped = ms > MAX_TIMER_MS;
     return new Promise<void>((resolve, reject) => {
       const fire = () => {
         const left = until - this.now();
-        // At most a few top-ups: an injected clock that does not follow real time must not spin.
-        if (left > 0 && extra++ < 3) {
-          entry.handle = setTimeout(fire, left);
+        // At most a few top-ups after an early wake-up: an injected clock that does not follow real time must not spin.
+        if (left > 0 && (clamped || extra++ < 3)) {
+          clamped = left > MAX_TIMER_MS;
+          entry.handle = setTimeout(fire, Math.min(left, MAX_TIMER_MS));
           return;
         }
         this.live.delete(entry);
@@ -29,7 +35,7 @@ export class Timers {
         resolve();
       };
       const entry = {
-        handle: setTimeout(fire, ms),
+        handle: setTimeout(fire, Math.min(ms, MAX_TIMER_MS)),
         cancel: (err: unknown) => {
           clearTimeout(entry.handle);
           this.live.delete(entry);

@@ -86,8 +86,12 @@ export function createCoalescer<I, R>(options: CoalescerOptions<I, R>): Coalesce
         inFlight--;
         if (!limited) return;
         capped--;
-        const next = due.shift();
-        if (next) flush(next.key, next);
+        // As many waiting groups as there is room for (after a forced flushAll, capped may exceed the limit).
+        while (capped < cap.limit && due.length > 0) {
+          const next = due.shift()!;
+          next.due = false;
+          flush(next.key, next);
+        }
       });
   }
 

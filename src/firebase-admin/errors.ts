@@ -49,7 +49,10 @@ export function errorForOutcome(lastError: unknown, outcome: Outcome<unknown>): 
     }
     if (!Object.isExtensible(lastError)) return lastError;
     let error: typeof lastError = lastError;
-    if (claimed.has(lastError)) error = Object.create(Object.getPrototypeOf(lastError), Object.getOwnPropertyDescriptors(lastError)) as typeof lastError;
+    if (claimed.has(lastError)) {
+      // A real Error (for structuredClone, util.types.isNativeError) with the original's prototype and fields.
+      error = Object.defineProperties(Object.setPrototypeOf(new Error(), Object.getPrototypeOf(lastError)), Object.getOwnPropertyDescriptors(lastError)) as typeof lastError;
+    }
     else claimed.add(lastError);
     attachOutcome(error, outcome);
     return error;

@@ -24,9 +24,10 @@ export async function sendEachSafe(messaging: Pick<Messaging, 'sendEach'>, messa
     pending = messaging.sendEach(messages, dryRun || undefined);
   } catch (error) {
     if (messages.length <= 1) return messages.map(() => ({ success: false, error }));
+    // One half after the other: the call holds one of the wrapper's `maxConcurrentBatches` places.
     const half = messages.length >> 1;
-    const [a, b] = await Promise.all([sendEachSafe(messaging, messages.slice(0, half), dryRun), sendEachSafe(messaging, messages.slice(half), dryRun)]);
-    return a.concat(b);
+    const a = await sendEachSafe(messaging, messages.slice(0, half), dryRun);
+    return a.concat(await sendEachSafe(messaging, messages.slice(half), dryRun));
   }
   let res: BatchResponse;
   try {

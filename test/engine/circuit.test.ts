@@ -11,7 +11,7 @@ describe('FatalCircuit', () => {
     expect(c.check('k', 999).kind).toBe('open');
     expect(c.check('k', 1000).kind).toBe('probe');
     expect(c.check('k', 1000).kind).toBe('open'); // one probe at a time
-    c.record('k', v('retry', 'ServiceUnavailable'), 1500);
+    c.record('k', v('retry', 'ServiceUnavailable'), 1500, true);
     expect(c.isOpen('k')).toBe(true);
     expect(c.check('k', 2499).kind).toBe('open');
     expect(c.check('k', 2500).kind).toBe('probe');
@@ -22,9 +22,28 @@ describe('FatalCircuit', () => {
       const c = new FatalCircuit(1000);
       c.record('k', v('fatal'), 0);
       expect(c.check('k', 1000).kind).toBe('probe');
-      c.record('k', v(action), 1001);
+      c.record('k', v(action), 1001, true);
       expect(c.isOpen('k'), action).toBe(false);
     }
+  });
+
+  it("only the probe's own answer changes a half-open circuit: a 503 to a request that left before it opened does not", () => {
+    const c = new FatalCircuit(1000);
+    c.record('k', v('fatal'), 0);
+    expect(c.check('k', 1000).kind).toBe('probe');
+    c.record('k', v('retry', 'ServiceUnavailable'), 1001); // an older request
+    c.record('k', v('ok'), 1002); // an older request: says nothing about the credential now
+    expect(c.isOpen('k')).toBe(true);
+    c.record('k', v('ok'), 1003, true); // the probe
+    expect(c.isOpen('k')).toBe(false);
+  });
+
+  it('a probe answered with a credential-refresh verdict closes it: the refresh path decides (and re-opens it if the credential still fails)', () => {
+    const c = new FatalCircuit(1000);
+    c.record('k', v('fatal'), 0);
+    expect(c.check('k', 1000).kind).toBe('probe');
+    c.record('k', { ...v('retry', 'ExpiredProviderToken'), refreshCredential: true }, 1001, true);
+    expect(c.isOpen('k')).toBe(false);
   });
 
   it('trip() opens it for a verdict that is not fatal itself (a credential that still fails after a refresh)', () => {

@@ -5,7 +5,7 @@ import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSender, MemoryValveStore } from '../../src/engine/index.js';
 import type { EngineEvent, ValveStore } from '../../src/engine/types.js';
-import { apnsError, classify, fcmBadRequest, fcmError, fcmOk, fcmToken } from './fixtures.js';
+import { apnsError, apnsOk, classify, fcmBadRequest, fcmError, fcmOk, fcmToken } from './fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 afterEach(() => {
@@ -44,6 +44,36 @@ describe('credential refresh', () => {
     });
     for (let i = 0; i < 5; i++) expect((await s.send({ id: i })).outcome).toBe('fatal');
     expect(sent.calls).toBe(1);
+    await s.close();
+  });
+
+  it('a half-open probe answered ExpiredProviderToken: the refresh runs and the same message is delivered with the fresh credential', async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(T0);
+    let fixed = false;
+    let refreshed = false;
+    const requests: string[] = [];
+    const s = createSender<{ id: number }>(
+      () => {
+        const code = !fixed ? 'InvalidProviderToken' : refreshed ? 'ok' : 'ExpiredProviderToken';
+        requests.push(code);
+        return code === 'ok' ? apnsOk() : apnsError(403, code);
+      },
+      {
+        provider: 'apns',
+        target: () => ({ project: 'p', credential: 'key-A' }),
+        classify,
+        limits: false,
+        circuit: { coolDownMs: 50 },
+        refreshCredential: async () => void (refreshed = true),
+      },
+    );
+    expect((await s.send({ id: 1 })).outcome).toBe('fatal'); // the circuit opens
+    fixed = true;
+    await vi.advanceTimersByTimeAsync(60);
+    expect((await s.send({ id: 2 })).outcome).toBe('delivered'); // the probe: expired, refreshed, delivered
+    expect((await s.send({ id: 3 })).outcome).toBe('delivered');
+    expect(requests).toEqual(['InvalidProviderToken', 'ExpiredProviderToken', 'ok', 'ok']);
     await s.close();
   });
 
@@ -114,6 +144,43 @@ describe('aborts, hooks and slots', () => {
     const closed = await Promise.race([s.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still pending'), 2000))]);
     expect(closed).toBe('closed');
     expect(errors.map((e) => e.message).join('\n')).toMatch(/did not settle within 50 ms/);
+  });
+
+  it('prune.hookTimeoutMs: Infinity (or 2^31 ms and more) means no limit, not a timer that fires at once', async () => {
+    const errors: string[] = [];
+    const s = createSender<{ id: number }>(() => fcmBadRequest('message.android.ttl'), {
+      provider: 'fcm',
+      target: () => ({ project: 'p' }),
+      classify,
+      limits: false,
+      prune: { hookTimeoutMs: Infinity },
+      onFixRequest: () => new Promise((r) => setTimeout(r, 50)),
+      onEvent: (e) => void (e.type === 'error' && errors.push(e.error.message)),
+    });
+    expect((await s.send({ id: 1 })).outcome).toBe('rejected');
+    await s.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('a prune hook that rejects with a value that cannot be printed (a null-prototype object): its tokens are quarantined and reported, the next batch still reaches the hook', async () => {
+    let calls = 0;
+    const errors: Error[] = [];
+    const s = createSender<{ token: string }>(() => fcmError(404, 'UNREGISTERED'), {
+      provider: 'fcm',
+      target: (m) => ({ project: 'p', token: m.token }),
+      classify,
+      limits: false,
+      prune: { valve: false, hookAttempts: 1, batchSize: 1 },
+      onDropToken: () => {
+        if (calls++ === 0) throw Object.create(null);
+      },
+      onEvent: (e) => void (e.type === 'error' && errors.push(e.error)),
+    });
+    await s.sendMany([{ token: fcmToken(1) }, { token: fcmToken(2) }]);
+    await s.close();
+    expect(calls).toBe(2);
+    expect(s.quarantined!().map((e) => e.token)).toEqual([fcmToken(1)]);
+    expect(errors.map((e) => e.name)).toEqual(['PruneHookError']);
   });
 
   it('a send whose value has a throwing `then` getter is classified, and its slot is released', async () => {

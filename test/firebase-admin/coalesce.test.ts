@@ -124,4 +124,35 @@ describe('coalescer', () => {
     gates.forEach((g) => g());
     expect(await Promise.all(all)).toEqual([1, 2, 3]);
   });
+
+  it('after flushAll() has pushed the calls in flight over the limit, groups that become due still start as calls end', async () => {
+    const release: (() => void)[] = [];
+    const started: string[] = [];
+    const c = createCoalescer<string, string>({
+      maxSize: () => 10,
+      maxInFlight: { limit: 1, applies: () => true },
+      run: (_key, items) => {
+        started.push(items.join());
+        return new Promise<string[]>((res) => release.push(() => res(items)));
+      },
+    });
+    const tick = () => new Promise((r) => setImmediate(r));
+    const a = c.enqueue('x', 'A');
+    await tick();
+    const b = c.enqueue('y', 'B');
+    await tick();
+    c.flushAll(); // B forced: 2 in flight for a limit of 1
+    await tick();
+    const late = c.enqueue('x', 'C'); // a retry during close(): due, waits
+    await tick();
+    release.shift()!(); // A ends: still 1 in flight (B), C waits
+    await tick();
+    expect(started).toEqual(['A', 'B']);
+    release.shift()!(); // B ends: C starts
+    await tick();
+    await tick();
+    expect(started).toEqual(['A', 'B', 'C']);
+    release.shift()!();
+    expect(await Promise.all([a, b, late])).toEqual(['A', 'B', 'C']);
+  });
 });

@@ -42,21 +42,28 @@ describe('sendEachSafe', () => {
     const batch: Message[] = Array.from({ length: 100 }, (_, i) => (i === 37 ? (circular as unknown as Message) : { token: `t${i}` }));
     const calls: number[] = [];
     const sent: string[] = [];
+    let inFlight = 0;
+    let most = 0;
     const boom = new RangeError('Maximum call stack size exceeded');
     const sdk = {
       sendEach: (ms: Message[]) => {
         calls.push(ms.length);
         if (ms.includes(circular as unknown as Message)) throw boom; // synchronously, before any request
-        sent.push(...ms.map((m) => (m as { token: string }).token));
-        return Promise.resolve({ successCount: ms.length, failureCount: 0, responses: ms.map((m) => ({ success: true, messageId: `id-${(m as { token: string }).token}` })) });
+        most = Math.max(most, ++inFlight);
+        return new Promise<void>((r) => setImmediate(r)).then((): BatchResponse => {
+          inFlight--;
+          sent.push(...ms.map((m) => (m as { token: string }).token));
+          return { successCount: ms.length, failureCount: 0, responses: ms.map((m) => ({ success: true as const, messageId: `id-${(m as { token: string }).token}` })) };
+        });
       },
     };
     const r = await sendEachSafe(sdk, batch, false);
     expect(r).toHaveLength(100);
     r.forEach((x, i) => expect(x).toEqual(i === 37 ? { success: false, error: boom } : { success: true, messageId: `id-t${i}` }));
     expect(sent.sort()).toEqual(batch.filter((_, i) => i !== 37).map((m) => (m as { token: string }).token).sort());
-    // One failing call per level of halving, plus one call per good half: about 2 × log2(100).
+    // One failing call per level of halving, plus one call per good half: about 2 × log2(100), one at a time.
     expect(calls.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)) + 1);
+    expect(most).toBe(1);
   });
 
   it('a short or malformed BatchResponse fails the missing messages instead of losing them', async () => {
