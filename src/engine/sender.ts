@@ -525,6 +525,7 @@ class Engine<M> implements Sender<M> {
    * REFRESH_TIMEOUT_MS (a refresh that never settles must not hold the message, or `close()`, forever).
    */
   private refreshBounded(generation: number, signal: AbortSignal | undefined): Promise<void> {
+    // An engine-tracked sleep, stopped whichever way the race ends (an abort too): no timer outlives it.
     const stop = new AbortController();
     const timeout = this.timers.sleep(REFRESH_TIMEOUT_MS, stop.signal).then(() => {
       throw new Error(`pushback: refreshCredential did not settle within ${REFRESH_TIMEOUT_MS} ms`);
@@ -849,7 +850,6 @@ class Engine<M> implements Sender<M> {
     }
   }
 
-  /** Calls a user hook without blocking the send path; close() waits for it; a failure becomes an error event. */
   /**
    * Calls a notification hook (`onFixRequest`, `onFatal`, `onPruneSuspended`) on a later turn, without
    * awaiting it: what it throws is reported as an `error` event (redacted, with `token` as a known secret).
