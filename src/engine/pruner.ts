@@ -101,12 +101,16 @@ export class Pruner {
   private quarantineFrom(key: string, reports: readonly PruneReport[], from: number): void {
     for (let k = from; k < reports.length; k++) {
       const ev = reports[k]!.event;
-      if (!ev) continue;
-      const id = heldId(key, ev.token);
-      if (this.held.has(id)) continue;
-      this.held.add(id);
-      this.toQuarantine(key, ev);
+      if (ev && this.claim(key, ev.token)) this.toQuarantine(key, ev);
     }
+  }
+
+  /** Marks the token of `key` as held (pending or quarantined); false when it already is. */
+  private claim(key: string, token: string): boolean {
+    const id = heldId(key, token);
+    if (this.held.has(id)) return false;
+    this.held.add(id);
+    return true;
   }
 
   private async reportAsync(
@@ -179,9 +183,7 @@ export class Pruner {
   }
 
   private hold(h: Held): void {
-    const id = heldId(h.key, h.event.token);
-    if (this.held.has(id)) return;
-    this.held.add(id);
+    if (!this.claim(h.key, h.event.token)) return;
     if (this.state(h.key) === 'suspended') {
       this.toQuarantine(h.key, h.event);
       return;

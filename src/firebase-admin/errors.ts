@@ -34,9 +34,6 @@ function attachOutcome(error: object, outcome: Outcome<unknown>): void {
   Object.defineProperty(error, 'outcome', { value: outcome, enumerable: false, configurable: true, writable: true });
 }
 
-/** SDK errors that already carry one message's outcome. */
-const claimed = new WeakSet<object>();
-
 /**
  * The error a failed outcome is reported with: the last SDK error if there was one, else a synthesized one.
  * An SDK error shared by several messages (one error for a whole call) is reported to each of them as its
@@ -49,11 +46,11 @@ export function errorForOutcome(lastError: unknown, outcome: Outcome<unknown>): 
     }
     if (!Object.isExtensible(lastError)) return lastError;
     let error: typeof lastError = lastError;
-    if (claimed.has(lastError)) {
-      // A real Error (for structuredClone, util.types.isNativeError) with the original's prototype and fields.
+    if (Object.prototype.hasOwnProperty.call(lastError, 'outcome')) {
+      // Another message's already: a real Error (for structuredClone, util.types.isNativeError) with the
+      // original's prototype and fields, given this message's outcome.
       error = Object.defineProperties(Object.setPrototypeOf(new Error(), Object.getPrototypeOf(lastError)), Object.getOwnPropertyDescriptors(lastError)) as typeof lastError;
     }
-    else claimed.add(lastError);
     attachOutcome(error, outcome);
     return error;
   }
