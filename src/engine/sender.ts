@@ -19,6 +19,8 @@ import { raceAbort, Timers } from './timers.js';
 import { defaultToClassifyInput, isClassifiable, messageIdOf, valueToClassifyInput } from './to-classify-input.js';
 import type {
   AttemptState,
+  BatchAnswer,
+  BatchSend,
   Decision,
   DropTokenEvent,
   EngineEvent,
@@ -56,6 +58,21 @@ interface RunState extends AttemptState {
 }
 
 type Mode = 'wait' | 'defer';
+
+/** A first attempt admitted for a batch call (its own run state): its permits and slot taken, `active` entered. */
+interface Admitted<M> extends RunState {
+  ok: true;
+  message: M;
+  target: Target;
+  index: number;
+}
+
+/** Not admitted at once: the per-message path sends it (`target` undefined when reading it threw). */
+interface NotAdmitted<M> {
+  ok: false;
+  message: M;
+  target: Target | undefined;
+}
 
 /** A step's result, plus whether a request actually left (the valve counts only those). */
 interface Step extends StepResult {
@@ -141,6 +158,8 @@ class Engine<M> implements Sender<M> {
     if (n === 0) return Promise.resolve(out);
     const width = this.limits.concurrency.size;
     const signal = opts.signal;
+    // Batch calls only for first attempts admitted at once (no caller's signal: see `run`).
+    const batch = signal === undefined ? this.options.batch : undefined;
     this.active.enter(); // close() waits for the whole call, messages not yet started included
     return new Promise<Outcome<M>[]>((resolve, reject) => {
       let next = 0;
@@ -153,6 +172,31 @@ class Engine<M> implements Sender<M> {
         if (error) reject(error.e);
         else resolve(out);
       };
+      const record = (i: number, o: Outcome<M>) => {
+        out[i] = o;
+        settle();
+      };
+      const fail = (i: number, e: unknown) => {
+        if (e instanceof SendError) out[i] = e.outcome as Outcome<M>;
+        else error ??= { e };
+        settle();
+      };
+      /** A batch call's messages hold their places until its answer (their first attempts') is in. */
+      let group: Admitted<M>[] = [];
+      let groupMax = 0;
+      let groupTimer: NodeJS.Immediate | undefined;
+      const sendGroup = () => {
+        if (groupTimer !== undefined) {
+          clearImmediate(groupTimer);
+          groupTimer = undefined;
+        }
+        const g = group;
+        group = [];
+        this.sendBatch(batch!, g, record, fail, () => {
+          open -= g.length;
+          pump();
+        });
+      };
       // Re-entrant calls (a synchronous send frees its place inside `run`) return at once: the loop
       // below sees the freed place.
       let pumping = false;
@@ -163,26 +207,31 @@ class Engine<M> implements Sender<M> {
           while (open < width && next < n) {
             const i = next++;
             open++;
-            let placed = true;
-            const free = () => {
-              if (!placed) return;
-              placed = false;
+            if (batch) {
+              const a = this.admitBatched(messages[i]!, i);
+              if (a.ok) {
+                if (group.length === 0) groupMax = this.batchSize(batch, a.message);
+                group.push(a);
+                if (group.length >= groupMax) sendGroup();
+                continue;
+              }
+              this.startOne(a.message, i, signal, a.target, record, fail, () => {
+                open--;
+                pump();
+              });
+              continue;
+            }
+            this.startOne(messages[i]!, i, signal, undefined, record, fail, () => {
               open--;
               pump();
-            };
-            this.run(messages[i]!, signal, free).then(
-              (o) => {
-                out[i] = o;
-                free();
-                settle();
-              },
-              (e: unknown) => {
-                if (e instanceof SendError) out[i] = e.outcome as Outcome<M>;
-                else error ??= { e };
-                free();
-                settle();
-              },
-            );
+            });
+          }
+          // A partial group leaves at once when nothing more of this call can join it, else on the next
+          // turn of the event loop: places freed one by one meanwhile (answers, messages that started to
+          // wait) join it. Sent at once, every freed place would become a call of its own, for good.
+          if (group.length > 0) {
+            if (next >= n) sendGroup();
+            else groupTimer ??= setImmediate(sendGroup);
           }
         } finally {
           pumping = false;
@@ -192,10 +241,121 @@ class Engine<M> implements Sender<M> {
     });
   }
 
+  /** One message of `sendMany` on the per-message path; `free` when it no longer holds its place. */
+  private startOne(
+    message: M,
+    i: number,
+    signal: AbortSignal | undefined,
+    target: Target | undefined,
+    record: (i: number, o: Outcome<M>) => void,
+    fail: (i: number, e: unknown) => void,
+    onFree: () => void,
+  ): void {
+    let placed = true;
+    const free = () => {
+      if (!placed) return;
+      placed = false;
+      onFree();
+    };
+    this.run(message, signal, free, target).then(
+      (o) => {
+        free();
+        record(i, o);
+      },
+      (e: unknown) => {
+        free();
+        fail(i, e);
+      },
+    );
+  }
+
+  /** Messages per batch call, from the first message of the call (at least 1). */
+  private batchSize(batch: BatchSend<M>, first: M): number {
+    try {
+      const size = batch.maxSize(first);
+      return size >= 1 ? Math.floor(size) : 1;
+    } catch (err) {
+      this.emit({ type: 'error', error: toError(err, 'options.batch.maxSize threw (read as 1)'), at: this.now() });
+      return 1;
+    }
+  }
+
+  /**
+   * A first attempt for a batch call: admitted at once (as `run`'s fast path: no open circuit, no
+   * cool-down, a free slot, leased permits, the device under its limit), or not (then `startOne` sends it,
+   * with the target already read).
+   */
+  private admitBatched(message: M, index: number): Admitted<M> | NotAdmitted<M> {
+    let target: Target;
+    try {
+      target = this.options.target(message);
+    } catch {
+      return { ok: false, message, target: undefined }; // `run` reads it again and ends it `rejected`
+    }
+    if ((this.circuit !== undefined && this.circuit.size !== 0) || !this.admitNow(target, undefined)) return { ok: false, message, target };
+    this.active.enter();
+    return { ok: true, message, target, index, attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: NO_VERDICTS };
+  }
+
+  /**
+   * One batch call for first attempts admitted at once; each answer goes on as a first attempt's would
+   * (`afterFirst`). `onAnswered` once every message of the call is answered (their places are free).
+   */
+  private sendBatch(
+    batch: BatchSend<M>,
+    group: Admitted<M>[],
+    record: (i: number, o: Outcome<M>) => void,
+    fail: (i: number, e: unknown) => void,
+    onAnswered: () => void,
+  ): void {
+    const generation = this.refresher.generation;
+    const each = (answers: readonly BatchAnswer[] | undefined, error: unknown) => {
+      for (let k = 0; k < group.length; k++) {
+        const a = group[k]!;
+        const answer = answers?.[k];
+        let result: Outcome<M> | Promise<Outcome<M>>;
+        try {
+          if (answer !== undefined && answer !== null && answer.ok === true) {
+            result = this.afterFirst(a.message, a, a.target, generation, answer.value, undefined, false);
+          } else {
+            const err =
+              answers === undefined ? error : answer?.ok === false ? answer.error : new TypeError(`options.batch.send answered ${answer === null ? "null" : typeof answer} for a message`);
+            result = this.afterFirst(a.message, a, a.target, generation, undefined, err, true);
+          }
+        } catch (e) {
+          fail(a.index, e);
+          continue;
+        }
+        if (isThenable(result)) {
+          result.then(
+            (o) => record(a.index, o),
+            (e: unknown) => fail(a.index, e),
+          );
+        } else record(a.index, result);
+      }
+      onAnswered();
+    };
+    let r: unknown;
+    try {
+      r = batch.send(group.map((a) => a.message));
+      if (!isThenable(r)) r = Promise.resolve(r);
+    } catch (e) {
+      r = Promise.reject(e);
+    }
+    (r as Promise<readonly BatchAnswer[]>).then(
+      (answers) => {
+        if (!Array.isArray(answers) || answers.length !== group.length) {
+          each(undefined, new Error(`options.batch.send answered ${Array.isArray(answers) ? answers.length : typeof answers} results for ${group.length} messages`));
+        } else each(answers, undefined);
+      },
+      (e: unknown) => each(undefined, e),
+    );
+  }
+
   async attempt(message: M, state: AttemptState, opts: { signal?: AbortSignal } = {}): Promise<StepResult> {
     if (this.closed) throw new Error('pushback: the sender is closed');
     const p = (async () => {
-      const st: RunState = { ...state, verdicts: [] };
+      const st: RunState = { ...state, verdicts: NO_VERDICTS };
       const step = await this.step(message, st, opts.signal, 'defer');
       if (step.decision.kind === 'stop') {
         const done = this.finish(message, step, st, this.now());
@@ -255,14 +415,14 @@ class Engine<M> implements Sender<M> {
    * under its limit) sends at once and settles in one reaction to the send's promise: no async frames,
    * no extra promises. Anything else, and every retry, goes through `step` and `continueRun`.
    */
-  private run(message: M, signal: AbortSignal | undefined, idle?: () => void): Promise<Outcome<M>> {
+  private run(message: M, signal: AbortSignal | undefined, idle?: () => void, known?: Target): Promise<Outcome<M>> {
     this.active.enter();
     try {
-      const st: RunState = { attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: [] };
+      const st: RunState = { attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: NO_VERDICTS };
       if (idle) st.idle = idle;
       let target: Target;
       try {
-        target = this.options.target(message);
+        target = known ?? this.options.target(message);
       } catch (err) {
         return this.unreadable(message, st, err);
       }
@@ -920,6 +1080,9 @@ function tellIdle(st: RunState): void {
 }
 
 /** Most messages end with one verdict: a one-element array, not the 17-slot store of a first `push`. */
+/** A run's verdicts before its first: shared, replaced (never pushed to) by `addVerdict`. */
+const NO_VERDICTS: Verdict[] = Object.freeze([]) as unknown as Verdict[];
+
 function addVerdict(st: RunState, verdict: Verdict): void {
   if (st.verdicts.length === 0) st.verdicts = [verdict];
   else st.verdicts.push(verdict);

@@ -9,6 +9,22 @@ import type { Action, ClassifyInput, Outcome, OutcomeKind, ProviderId, SendConte
  * It may throw synchronously or reject: the error is classified. */
 export type SendFunction<M> = (message: M, ctx: SendContext) => unknown;
 
+/** One message's answer in a batch send: what the send function would have returned, or thrown. */
+export type BatchAnswer = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * A provider call that takes many messages at once (firebase-admin's `sendEach`): `sendMany` gives it the
+ * first attempts it admits at once, up to `maxSize` per call, instead of one `send` call per message. Every
+ * retry, and every message that waits first, goes through the per-message send function.
+ */
+export interface BatchSend<M> {
+  /** Messages per call; read from the first message of the call (messages of one `sendMany` call share it). */
+  maxSize: (first: M) => number;
+  /** Resolves with one answer per message, in order. A throw, a rejection or a wrong-length answer fails
+   * every message of the call with that error. */
+  send: (messages: M[]) => PromiseLike<readonly BatchAnswer[]> | readonly BatchAnswer[];
+}
+
 export type JitterKind = 'full' | 'decorrelated' | 'none';
 
 export interface RetryOptions {
@@ -154,6 +170,8 @@ export interface RedactedTarget {
 
 export interface SenderOptions<M> {
   provider: ProviderId;
+  /** First attempts of `sendMany` in batch calls (see `BatchSend`). */
+  batch?: BatchSend<M>;
   /** Who the message goes to. */
   target: (message: M) => Target;
   /** Deadline (ms since epoch) of a message; default reads `deadline`, FCM `android.ttl`, `apns-expiration`. */

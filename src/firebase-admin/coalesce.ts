@@ -23,6 +23,9 @@ export interface CoalescerOptions<I, R> {
 
 export interface Coalescer<I, R> {
   enqueue(key: string, item: I, delayMs?: number): Promise<R>;
+  /** A group the caller already gathered (at most the key's size): one call, started now or when there is
+   * room under `maxInFlight`; resolves with its results, in order. Other items never join it. */
+  runGroup(key: string, items: I[]): Promise<R[]>;
   /** Flushes every pending group now. */
   flushAll(): void;
   /** Calls in flight. */
@@ -33,6 +36,8 @@ interface Group<I, R> {
   key: string;
   items: I[];
   waiters: { resolve(r: R): void; reject(e: unknown): void }[];
+  /** For `runGroup`: one waiter for all the results. */
+  whole?: { resolve(rs: R[]): void; reject(e: unknown): void };
   timer?: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** Due, waiting for a call to end (`maxInFlight`). */
   due?: boolean;
@@ -73,15 +78,12 @@ export function createCoalescer<I, R>(options: CoalescerOptions<I, R>): Coalesce
           if (!Array.isArray(results) || results.length !== group.items.length) {
             throw new Error(`coalescer: ${group.items.length} items but ${Array.isArray(results) ? results.length : typeof results} results`);
           }
-          group.waiters.forEach((w, i) => w.resolve(results[i] as R));
+          if (group.whole) group.whole.resolve(results);
+          else group.waiters.forEach((w, i) => w.resolve(results[i] as R));
         },
-        (err: unknown) => {
-          for (const w of group.waiters) w.reject(err);
-        },
+        (err: unknown) => rejectAll(group, err),
       )
-      .catch((err: unknown) => {
-        for (const w of group.waiters) w.reject(err);
-      })
+      .catch((err: unknown) => rejectAll(group, err))
       .finally(() => {
         inFlight--;
         if (!limited) return;
@@ -116,10 +118,20 @@ export function createCoalescer<I, R>(options: CoalescerOptions<I, R>): Coalesce
         }
       });
     },
+    runGroup(key, items) {
+      return new Promise<R[]>((resolve, reject) => {
+        flush(key, { key, items, waiters: [], whole: { resolve, reject } });
+      });
+    },
     flushAll() {
       // Everything pending starts now (close): the limit does not hold back a drain.
       for (const group of due.splice(0)) flush(group.key, group, true);
       for (const [key, group] of [...groups]) flush(key, group, true);
     },
   };
+}
+
+function rejectAll<I, R>(group: Group<I, R>, err: unknown): void {
+  if (group.whole) group.whole.reject(err);
+  else for (const w of group.waiters) w.reject(err);
 }

@@ -3,7 +3,7 @@ import type { BatchResponse, Message, Messaging, MessagingTopicManagementRespons
 import { classify } from '../classify/index.js';
 import { createSender } from '../engine/sender.js';
 import { defaultCollapsible, defaultDeadline } from '../engine/message-fields.js';
-import type { EngineEvent, Sender, SenderOptions } from '../engine/types.js';
+import type { BatchAnswer, EngineEvent, Sender, SenderOptions } from '../engine/types.js';
 import type { Outcome, SendContext, Target } from '../types.js';
 import { expandMulticast, FCM_MAX_BATCH_SIZE, toBatchResponse, TOPIC_MAX_BATCH_SIZE } from './batch.js';
 import { createCoalescer } from './coalesce.js';
@@ -96,13 +96,16 @@ export interface Envelope {
   lastError?: unknown;
 }
 
-type Result = { success: true; messageId?: string } | { success: false; error: unknown };
+/** A message's answer (a `sendEach` response on success, whose `messageId` the engine reads). */
+type Answer = BatchAnswer;
 
-/** A `sendEach` message's result as the engine gets it: the success, or its error thrown. */
-function eachAnswer(r: Result): Result {
-  if (!r.success) throw r.error;
-  return r;
+/** A message's answer as the per-message send function gives it: the value, or its error thrown. */
+function valueOf(a: Answer): unknown {
+  if (!a.ok) throw a.error;
+  return a.value;
 }
+
+const NO_ERROR = 'firebase-admin reported a failure without an error';
 
 /**
  * Wraps a firebase-admin `Messaging` instance: same methods, same result types, and every message goes
@@ -134,6 +137,9 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     const engineOptions: SenderOptions<Envelope> = {
       provider: 'firebase-admin',
       target,
+      // First attempts of a call go to firebase-admin in calls of up to 500 (1,000 for topic calls), one
+      // engine batch per call: no promise per message.
+      batch: { maxSize: (e) => sizeOf(e), send: (items) => sendBatch(items) },
       deadline: (e, first) => defaultDeadline(e.message, first),
       collapsible: (e) => defaultCollapsible(e.message),
       retry: { ...options.retry, maxAttempts: attempts },
@@ -182,7 +188,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
   let transportNow: 'http1' | 'http2' = legacy || (messaging as unknown as { useLegacyTransport?: boolean }).useLegacyTransport === true ? 'http1' : 'http2';
   let closed = false;
 
-  const coalescer = createCoalescer<Envelope, Result>({
+  const coalescer = createCoalescer<Envelope, Answer>({
     maxSize: (key) => (key.startsWith('each:') ? batchSize : TOPIC_MAX_BATCH_SIZE),
     // `sendEach` calls in flight (each one HTTP/2 session); topic calls are not limited here.
     maxInFlight: { limit: maxBatches, applies: (key) => key.startsWith('each:') },
@@ -190,52 +196,70 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
       const first = items[0]!;
       if (first.route === 'each') {
         const results = await sendEachSafe(messaging, items.map((e) => e.message), first.dryRun);
+        const answers = new Array<Answer>(results.length);
         for (let i = 0; i < results.length; i++) {
           const r = results[i]!;
-          if (!r.success) {
-            r.error ??= new PushbackMessagingError('messaging/unknown-error', 'firebase-admin reported a failure without an error');
-            items[i]!.lastError = r.error;
+          if (r.success) answers[i] = { ok: true, value: r };
+          else {
+            const error = r.error ?? new PushbackMessagingError('messaging/unknown-error', NO_ERROR);
+            items[i]!.lastError = error;
+            answers[i] = { ok: false, error };
           }
         }
-        return results;
+        return answers;
       }
       // A token firebase-admin would refuse fails on its own: the SDK checks every token of a call and
       // throws for the whole call, which would fail the other callers' tokens merged into it.
-      const out: Result[] = items.map((e) => (isValidToken(e.token) ? { success: true } : { success: false, error: invalidTokenError(first.route) }));
-      const sent = items.flatMap((e, i) => (out[i]!.success ? [i] : []));
-      if (sent.length === 0) return out;
-      const call = first.route === 'subscribe' ? messaging.subscribeToTopic : messaging.unsubscribeFromTopic;
-      try {
-        const res = await call.call(messaging, sent.map((i) => items[i]!.token!), first.topic!);
-        for (const { index, error } of res.errors ?? []) if (index >= 0 && index < sent.length) out[sent[index]!] = { success: false, error };
-      } catch (error) {
-        for (const i of sent) out[i] = { success: false, error };
+      const out: Answer[] = items.map((e) => (isValidToken(e.token) ? { ok: true, value: true } : { ok: false, error: invalidTokenError(first.route) }));
+      const sent = items.flatMap((e, i) => (out[i]!.ok ? [i] : []));
+      if (sent.length > 0) {
+        const call = first.route === 'subscribe' ? messaging.subscribeToTopic : messaging.unsubscribeFromTopic;
+        try {
+          const res = await call.call(messaging, sent.map((i) => items[i]!.token!), first.topic!);
+          for (const { index, error } of res.errors ?? []) if (index >= 0 && index < sent.length) out[sent[index]!] = { ok: false, error: error ?? new PushbackMessagingError('messaging/unknown-error', NO_ERROR) };
+        } catch (error) {
+          for (const i of sent) out[i] = { ok: false, error };
+        }
       }
+      items.forEach((e, i) => {
+        const a = out[i]!;
+        if (!a.ok) e.lastError = a.error;
+      });
       return out;
     },
   });
 
-  /** `sendEach*` messages, the bulk of the traffic: no async frame or closure per message (the batch's
-   * `run` above records each failure on its envelope). Resolves with `{ success: true, messageId }`, whose
-   * `messageId` the engine reads. */
-  const sendEachOne = (e: Envelope, ctx: SendContext): Promise<unknown> =>
-    coalescer.enqueue(e.dryRun ? 'each:true' : 'each:false', e, ctx.attempt > 1 ? retryWindowMs : 0).then(eachAnswer);
+  /** The coalescer's key: one `sendEach` per `dryRun`, one topic call per route and topic. */
+  const keyOf = (e: Envelope): string => (e.route === 'each' ? (e.dryRun ? 'each:true' : 'each:false') : `${e.route}:${e.topic}`);
 
-  /** `send` and topic calls. */
-  const sendOther = async (e: Envelope, ctx: SendContext): Promise<unknown> => {
-    try {
-      if (e.route === 'send') return await messaging.send(e.message, e.dryRun);
-      const r = await coalescer.enqueue(`${e.route}:${e.topic}`, e, ctx.attempt > 1 ? retryWindowMs : 0);
-      if (!r.success) throw r.error ?? new PushbackMessagingError('messaging/unknown-error', 'firebase-admin reported a failure without an error');
-      return true;
-    } catch (err) {
-      e.lastError = err;
-      throw err;
-    }
+  /** Messages per call for this envelope's route. */
+  const sizeOf = (e: Envelope): number => (e.route === 'each' ? batchSize : TOPIC_MAX_BATCH_SIZE);
+
+  /**
+   * First attempts, as the engine admitted them: a group of at least half a call goes out as one call (no
+   * promise per message); a smaller one joins the open group of its key, so that concurrent callers'
+   * small calls (and messages admitted one by one) still share a `sendEach`.
+   */
+  const sendBatch = (items: Envelope[]): Promise<readonly Answer[]> => {
+    const key = keyOf(items[0]!);
+    return items.length * 2 >= sizeOf(items[0]!) ? coalescer.runGroup(key, items) : Promise.all(items.map((e) => coalescer.enqueue(key, e)));
   };
 
-  const sendOne = (e: Envelope, ctx: SendContext): Promise<unknown> => (e.route === 'each' ? sendEachOne(e, ctx) : sendOther(e, ctx));
-
+  /** Retries (and messages that waited first): the batch path above takes first attempts. */
+  const sendOne = (e: Envelope, ctx: SendContext): Promise<unknown> => {
+    if (e.route === 'send') {
+      const recorded = (err: unknown) => {
+        e.lastError = err;
+        throw err;
+      };
+      try {
+        return Promise.resolve(messaging.send(e.message, e.dryRun)).then(undefined, recorded);
+      } catch (err) {
+        return recorded(err); // a synchronous throw (invalid argument) is recorded too
+      }
+    }
+    return coalescer.enqueue(keyOf(e), e, ctx.attempt > 1 ? retryWindowMs : 0).then(valueOf);
+  };
 
   const invalid = (message: string) => Promise.reject(new PushbackMessagingError('messaging/invalid-argument', message));
   /** Why a call cannot start (closed wrapper, non-boolean `dryRun`), or undefined. */
@@ -251,13 +275,22 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
     if (no) return no;
     if (!Array.isArray(messages)) return invalid('messages must be an array');
     const envs: Envelope[] = Array.from(messages, (message) => ({ route: 'each' as const, message, dryRun: dryRun === true }));
-    const outcomes = envs.length ? (await sender.sendMany(envs)).map((o) => unwrap(o, o.message.message)) : [];
-    // Each failure's error carries its own message's outcome (with the caller's message, not the envelope).
-    const responses: SendResponse[] = outcomes.map((o, i) =>
-      o.outcome === 'delivered'
-        ? { success: true, messageId: o.messageId ?? '' }
-        : { success: false, error: errorForOutcome(envs[i]!.lastError, o) as FirebaseError },
-    );
+    const outcomes = envs.length ? ((await sender.sendMany(envs)) as unknown as Outcome<Message>[]) : [];
+    const responses = new Array<SendResponse>(outcomes.length);
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!;
+      if (o.outcome === 'delivered') {
+        // The engine's own object, given the caller's message in place of the envelope: nothing else
+        // holds a delivered outcome (hooks only see the others, and they get copies).
+        o.message = envs[i]!.message;
+        responses[i] = { success: true, messageId: o.messageId ?? '' };
+      } else {
+        // Each failure's error carries its own message's outcome (with the caller's message, not the envelope).
+        const u = unwrap(o as unknown as Outcome<Envelope>, envs[i]!.message);
+        outcomes[i] = u;
+        responses[i] = { success: false, error: errorForOutcome(envs[i]!.lastError, u) as FirebaseError };
+      }
+    }
     return { ...toBatchResponse(responses), outcomes };
   }
 

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSender, seededRandom, SendError } from '../../src/engine/index.js';
 import { apnsError, apnsOk, apnsToken, classify, fcmBadRequest, fcmError, fcmOk, fcmToken, type RawResponse } from './fixtures.js';
-import type { EngineEvent, SenderOptions } from '../../src/engine/types.js';
+import type { BatchAnswer, EngineEvent, SenderOptions } from '../../src/engine/types.js';
 import type { Outcome } from '../../src/types.js';
 import { redactToken } from '../../src/redact.js';
 
@@ -112,8 +112,16 @@ const cfgArb = fc.record({
   hooks: hookArb,
   msgs: fc.array(msgArb, { minLength: 1, maxLength: 8 }),
   useSendMany: fc.boolean(),
+  /** `sendMany` through a batch send (first attempts admitted at once): how it answers. */
+  batch: fc.option(
+    fc.record({ maxSize: fc.integer({ min: 1, max: 4 }), mode: fc.constantFrom('each' as const, 'each' as const, 'throw' as const, 'reject' as const, 'short' as const, 'garbage' as const) }),
+    { nil: undefined },
+  ),
   apns: fc.boolean(),
 });
+
+/** Across all runs: batch calls made, and messages in them (the batch path must actually be exercised). */
+const batchStats = { calls: 0, messages: 0 };
 
 type Cfg = typeof cfgArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -266,6 +274,36 @@ async function runCase(cfg: Cfg): Promise<string[]> {
   if (fh) { opts.onFatal = fh; opts.onFixRequest = fh; opts.onPruneSuspended = fh; }
   if (h.refresh !== 'none') opts.refreshCredential = h.refresh === 'ok' ? async () => {} : h.refresh === 'reject' ? async () => { throw new Error('refresh'); } : () => new Promise(() => {});
 
+  let batchTooBig = 0;
+  if (cfg.batch) {
+    const b = cfg.batch;
+    opts.batch = {
+      maxSize: () => b.maxSize,
+      send: (ms) => {
+        batchStats.calls++;
+        batchStats.messages += ms.length;
+        if (ms.length > b.maxSize) batchTooBig++;
+        if (b.mode === 'throw') throw new Error('batch call threw');
+        if (b.mode === 'reject') return new Promise((_r, reject) => myTimeout(() => reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })), 50));
+        // Each message as the per-message send would answer it (its script, latency and all).
+        const parts = ms.map((m): Promise<BatchAnswer> | BatchAnswer => {
+          try {
+            return Promise.resolve(send(m, { attempt: 1, signal: new AbortController().signal })).then(
+              (value): BatchAnswer => ({ ok: true, value }),
+              (error: unknown): BatchAnswer => ({ ok: false, error }),
+            );
+          } catch (error) {
+            return { ok: false, error };
+          }
+        });
+        return Promise.all(parts).then((answers) => {
+          if (b.mode === 'short') return answers.slice(1);
+          if (b.mode === 'garbage') return answers.map((a, k) => (k % 2 === 0 ? a : ([undefined, null, {}, { ok: 'yes' }][k % 4] as BatchAnswer)));
+          return answers;
+        });
+      },
+    };
+  }
   const s = createSender<M>(send, opts);
   type Res = { state: 'pending' } | { state: 'ok'; o: Outcome<M> } | { state: 'err'; e: unknown };
   const results: Res[] = messages.map(() => ({ state: 'pending' }));
@@ -336,6 +374,7 @@ async function runCase(cfg: Cfg): Promise<string[]> {
     if (timers !== 0) fail(`close() resolved with ${timers} timer(s) still pending`);
   }
   if (maxInFlight > cfg.concurrency) fail(`in-flight ${maxInFlight} > concurrency ${cfg.concurrency}`);
+  if (batchTooBig > 0) fail(`${batchTooBig} batch call(s) larger than maxSize`);
   if (unhandled.length) fail(`unhandled rejections: ${unhandled.map(String).join(', ')}`);
 
   const KINDS = new Set(['delivered', 'dropped-token', 'rejected', 'fatal', 'expired', 'gave-up']);
@@ -460,6 +499,9 @@ describe('engine invariants (property-based)', () => {
       }),
       { numRuns: RUNS, seed: process.env.PB_SEED ? Number(process.env.PB_SEED) : undefined },
     );
+    // The batch path ran, with more than one message per call at times.
+    expect(batchStats.calls).toBeGreaterThan(RUNS / 20);
+    expect(batchStats.messages).toBeGreaterThan(batchStats.calls);
     // Each kind of violation once, with how often it happened and one input that shows it.
     expect([...seen].map(([k, { n, example }]) => `x${n}: ${k} e.g. ${JSON.stringify(example)}`)).toEqual([]);
   });

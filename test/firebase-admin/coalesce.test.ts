@@ -155,4 +155,41 @@ describe('coalescer', () => {
     release.shift()!();
     expect(await Promise.all([a, b, late])).toEqual(['A', 'B', 'C']);
   });
+
+  it('runGroup: one call for a gathered group, in its turn under maxInFlight; items enqueued meanwhile never join it; flushAll forces it', async () => {
+    const release: (() => void)[] = [];
+    const started: string[] = [];
+    const c = createCoalescer<string, string>({
+      maxSize: () => 10,
+      maxInFlight: { limit: 1, applies: () => true },
+      run: (_key, items) => {
+        started.push(items.join(''));
+        return new Promise<string[]>((res) => release.push(() => res(items.map((i) => i.toLowerCase()))));
+      },
+    });
+    const tick = () => new Promise((r) => setImmediate(r));
+    const a = c.enqueue('k', 'A');
+    await tick();
+    const group = c.runGroup('k', ['B', 'C']); // the limit is reached: it waits
+    const d = c.enqueue('k', 'D'); // a new group of its own, behind it
+    await tick();
+    expect(started).toEqual(['A']);
+    release.shift()!();
+    await tick();
+    await tick();
+    expect(started).toEqual(['A', 'BC']);
+    c.flushAll(); // D starts although BC is in flight
+    await tick();
+    expect(started).toEqual(['A', 'BC', 'D']);
+    release.splice(0).forEach((r) => r());
+    expect(await a).toBe('a');
+    expect(await group).toEqual(['b', 'c']);
+    expect(await d).toBe('d');
+  });
+
+  it('runGroup: a rejected or wrong-length call rejects the group', async () => {
+    const c = createCoalescer<number, number>({ maxSize: () => 10, run: async (_k, items) => (items[0] === 1 ? Promise.reject(new Error('down')) : items.slice(1)) });
+    await expect(c.runGroup('k', [1, 2])).rejects.toThrow('down');
+    await expect(c.runGroup('k', [2, 3])).rejects.toThrow(/2 items but 1 results/);
+  });
 });
