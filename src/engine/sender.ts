@@ -192,8 +192,8 @@ class Engine<M> implements Sender<M> {
         }
         const g = group;
         group = [];
-        this.sendBatch(batch!, g, record, fail, () => {
-          open -= g.length;
+        this.sendBatch(batch!, g, record, fail, (places) => {
+          open -= places;
           pump();
         });
       };
@@ -292,63 +292,114 @@ class Engine<M> implements Sender<M> {
     } catch {
       return { ok: false, message, target: undefined }; // `run` reads it again and ends it `rejected`
     }
-    if ((this.circuit !== undefined && this.circuit.size !== 0) || !this.admitNow(target, undefined)) return { ok: false, message, target };
+    if (this.circuit !== undefined && this.circuit.size !== 0) return { ok: false, message, target };
+    try {
+      if (!this.admitNow(target, undefined)) return { ok: false, message, target };
+    } catch {
+      return { ok: false, message, target }; // `run` meets the same failure where it is handled
+    }
     this.active.enter();
     return { ok: true, message, target, index, attempt: 0, startedAt: this.now(), refreshes: 0, verdicts: NO_VERDICTS };
   }
 
   /**
    * One batch call for first attempts admitted at once; each answer goes on as a first attempt's would
-   * (`afterFirst`). `onAnswered` once every message of the call is answered (their places are free).
+   * (`afterFirst`). `free(n)` gives n places back to `sendMany`'s window: the call's places all at once
+   * when it is answered. Never throws, and settles every message of the group exactly once, whatever
+   * `batch.send` does (throws, answers a thenable that throws or calls back twice, a bad array).
    */
   private sendBatch(
     batch: BatchSend<M>,
     group: Admitted<M>[],
     record: (i: number, o: Outcome<M>) => void,
     fail: (i: number, e: unknown) => void,
-    onAnswered: () => void,
+    free: (n: number) => void,
   ): void {
+    if (this.cooldowns.size !== 0 || (this.circuit !== undefined && this.circuit.size !== 0)) {
+      // A cool-down or an open circuit began while the group waited for its turn (see `sendMany`): the
+      // checks of `step` decide for each message, as for any other that cannot leave at once.
+      for (const a of group) this.divert(a, record, fail, free);
+      return;
+    }
     const generation = this.refresher.generation;
     const each = (answers: readonly BatchAnswer[] | undefined, error: unknown) => {
-      for (let k = 0; k < group.length; k++) {
-        const a = group[k]!;
-        const answer = answers?.[k];
-        let result: Outcome<M> | Promise<Outcome<M>>;
-        try {
-          if (answer !== undefined && answer !== null && answer.ok === true) {
-            result = this.afterFirst(a.message, a, a.target, generation, answer.value, undefined, false);
-          } else {
-            const err =
-              answers === undefined ? error : answer?.ok === false ? answer.error : new TypeError(`options.batch.send answered ${answer === null ? "null" : typeof answer} for a message`);
-            result = this.afterFirst(a.message, a, a.target, generation, undefined, err, true);
+      try {
+        for (let k = 0; k < group.length; k++) {
+          const a = group[k]!;
+          let result: Outcome<M> | Promise<Outcome<M>>;
+          let ok = false;
+          let value: unknown;
+          let err: unknown = error;
+          if (answers !== undefined) {
+            try {
+              const answer = answers[k];
+              if (answer !== undefined && answer !== null && answer.ok === true) {
+                ok = true;
+                value = answer.value;
+              } else {
+                err = answer?.ok === false ? answer.error : new TypeError(`options.batch.send answered ${answer === null ? 'null' : typeof answer} for a message`);
+              }
+            } catch (e) {
+              ok = false;
+              err = e; // an answer that cannot even be read fails its own message
+            }
           }
-        } catch (e) {
-          fail(a.index, e);
-          continue;
+          try {
+            result = ok ? this.afterFirst(a.message, a, a.target, generation, value, undefined, false) : this.afterFirst(a.message, a, a.target, generation, undefined, err, true);
+          } catch (e) {
+            fail(a.index, e);
+            continue;
+          }
+          if (isThenable(result)) {
+            result.then(
+              (o) => record(a.index, o),
+              (e: unknown) => fail(a.index, e),
+            );
+          } else record(a.index, result);
         }
-        if (isThenable(result)) {
-          result.then(
-            (o) => record(a.index, o),
-            (e: unknown) => fail(a.index, e),
-          );
-        } else record(a.index, result);
+      } finally {
+        free(group.length);
       }
-      onAnswered();
     };
-    let r: unknown;
+    let answered: Promise<unknown>;
     try {
-      r = batch.send(group.map((a) => a.message));
-      if (!isThenable(r)) r = Promise.resolve(r);
+      // Adopted by a real promise: a thenable's `then` that throws or calls back twice settles it once.
+      answered = Promise.resolve(batch.send(group.map((a) => a.message)));
     } catch (e) {
-      r = Promise.reject(e);
+      answered = Promise.reject(e);
     }
-    (r as Promise<readonly BatchAnswer[]>).then(
+    answered.then(
       (answers) => {
         if (!Array.isArray(answers) || answers.length !== group.length) {
           each(undefined, new Error(`options.batch.send answered ${Array.isArray(answers) ? answers.length : typeof answers} results for ${group.length} messages`));
-        } else each(answers, undefined);
+        } else each(answers as readonly BatchAnswer[], undefined);
       },
       (e: unknown) => each(undefined, e),
+    );
+  }
+
+  /**
+   * A message admitted for a batch call that can no longer leave with it: its slot goes back (its permits
+   * are forfeited: a limit only gets stricter) and `step` takes it from the start, as in `run`.
+   */
+  private divert(a: Admitted<M>, record: (i: number, o: Outcome<M>) => void, fail: (i: number, e: unknown) => void, free: (n: number) => void): void {
+    this.limits.concurrency.release();
+    let placed = true;
+    const release = () => {
+      if (!placed) return;
+      placed = false;
+      free(1);
+    };
+    a.idle = release;
+    this.continueRun(a.message, a, undefined, this.step(a.message, a, undefined, 'wait', a.target)).then(
+      (o) => {
+        release();
+        record(a.index, o);
+      },
+      (e: unknown) => {
+        release();
+        fail(a.index, e);
+      },
     );
   }
 

@@ -107,6 +107,12 @@ function valueOf(a: Answer): unknown {
 
 const NO_ERROR = 'firebase-admin reported a failure without an error';
 
+/** The context of a first attempt (what `sendOne` reads of it). */
+const FIRST: SendContext = Object.freeze({ attempt: 1, signal: new AbortController().signal });
+
+const answerOk = (value: unknown): Answer => ({ ok: true, value });
+const answerFailed = (error: unknown): Answer => ({ ok: false, error });
+
 /**
  * Wraps a firebase-admin `Messaging` instance: same methods, same result types, and every message goes
  * through the pushback engine (classification as provider `firebase-admin`, backoff with jitter,
@@ -230,7 +236,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
   });
 
   /** The coalescer's key: one `sendEach` per `dryRun`, one topic call per route and topic. */
-  const keyOf = (e: Envelope): string => (e.route === 'each' ? (e.dryRun ? 'each:true' : 'each:false') : `${e.route}:${e.topic}`);
+  const keyOf = (e: Envelope): string => (e.route === 'each' ? (e.dryRun ? 'each:true' : 'each:false') : e.route === 'send' ? 'send' : `${e.route}:${e.topic}`);
 
   /** Messages per call for this envelope's route. */
   const sizeOf = (e: Envelope): number => (e.route === 'each' ? batchSize : TOPIC_MAX_BATCH_SIZE);
@@ -241,8 +247,13 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
    * small calls (and messages admitted one by one) still share a `sendEach`.
    */
   const sendBatch = (items: Envelope[]): Promise<readonly Answer[]> => {
-    const key = keyOf(items[0]!);
-    return items.length * 2 >= sizeOf(items[0]!) ? coalescer.runGroup(key, items) : Promise.all(items.map((e) => coalescer.enqueue(key, e)));
+    const first = items[0]!;
+    const key = keyOf(first);
+    if (first.route === 'send' || !items.every((e) => e.route === first.route && keyOf(e) === key)) {
+      // Not one kind (only `sender.sendMany` called directly can mix them): each on its own way.
+      return Promise.all(items.map((e) => sendOne(e, FIRST).then(answerOk, answerFailed)));
+    }
+    return items.length * 2 >= sizeOf(first) ? coalescer.runGroup(key, items) : Promise.all(items.map((e) => coalescer.enqueue(key, e)));
   };
 
   /** Retries (and messages that waited first): the batch path above takes first attempts. */

@@ -6,7 +6,7 @@
  * (raw first, then wrapped first: a drift in machine load within a round does not favour one side); the
  * ratio is the median of the per-round ratios, the throughputs the medians of the rounds. A single round's
  * ratio on this 2-core machine spreads by ±20% (every `sendEachForMulticast` call opens a new HTTP/2
- * session), hence 15 rounds. Key: `firebaseAdmin.wrappedVsRaw` (goal ≥ 0.95). `*ClientCpuUsPerMsg`: CPU of
+ * session), hence 25 rounds (the median of 15 still moved by ±0.03 between runs of the same code). Key: `firebaseAdmin.wrappedVsRaw` (goal ≥ 0.95). `*ClientCpuUsPerMsg`: CPU of
  * the client thread alone per message (the fake server runs in a worker thread), steadier than wall time.
  * `firebaseAdmin.stubRawUsPerMsg` / `stubWrappedUsPerMsg`: the same calls against a stub `Messaging` that
  * answers at once, µs per message: the wrapper's own cost without the SDK and the network.
@@ -93,7 +93,7 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     limits: { project: [{ count: 1e9, perMs: 60_000 }] },
   });
   const perRound = quick ? 2_000 : 10_000;
-  const rounds = quick ? 4 : 15;
+  const rounds = quick ? 4 : 25;
   const tokens = Array.from({ length: perRound }, (_, i) => `bench-token-${i.toString(36).padStart(8, '0')}-${'z'.repeat(120)}`);
   const rawRates: number[] = [];
   const wrappedRates: number[] = [];
@@ -155,6 +155,9 @@ export async function run({ quick, log }: { quick: boolean; log: (line: string) 
     await stubWrapped.close();
   }
   log(`  stub messaging: ${median(stubRaw).toFixed(2)} µs/msg raw, ${median(stubWrap).toFixed(2)} wrapped`);
+  const sorted = wrappedRates.map((w, i) => w / rawRates[i]!).sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(3);
+  log(`  per-round ratios: min ${at(0)}, quartiles ${at(0.25)} / ${at(0.5)} / ${at(0.75)}, max ${at(1)}`);
   const rawPerSec = median(rawRates);
   const wrappedPerSec = median(wrappedRates);
   return {

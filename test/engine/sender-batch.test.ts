@@ -235,4 +235,78 @@ describe('sendMany with a batch send', () => {
     await closing;
     expect(closed).toBe(true);
   });
+
+  it('whatever batch.send answers (a then() that throws or calls back twice, an array whose entries throw), each message ends once, no slot leaks, close() returns', async () => {
+    const weird: Record<string, (ms: Msg[]) => unknown> = {
+      'then throws': () => ({
+        then() {
+          throw new Error('then threw');
+        },
+      }),
+      'then calls back twice': (ms) => ({
+        then(ok: (a: BatchAnswer[]) => void) {
+          const a = ms.map((): BatchAnswer => ({ ok: false, error: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }));
+          ok(a);
+          ok(a);
+        },
+      }),
+      'entries throw': (ms) =>
+        new Proxy(
+          ms.map(() => ({ ok: true, value: fcmOk() })),
+          {
+            get(t, k) {
+              if (k === '1') throw new Error('entry getter threw');
+              return Reflect.get(t, k);
+            },
+          },
+        ),
+    };
+    for (const [name, answer] of Object.entries(weird)) {
+      let inFlight = 0;
+      let most = 0;
+      const send = async () => {
+        most = Math.max(most, ++inFlight);
+        await Promise.resolve();
+        inFlight--;
+        return fcmOk();
+      };
+      const s = createSender<Msg>(send, opts({ limits: { concurrency: 2, project: [], topic: [], device: [] }, batch: { maxSize: () => 2, send: answer as never } }));
+      const out = await until(s.sendMany(msgs(5)));
+      expect(out.filter((o) => o !== undefined), name).toHaveLength(5);
+      expect(out.every((o) => o.attempts <= 3 && o.attempts === o.verdicts.length), name).toBe(true);
+      // After it, the slots are all there: two sends at once, never more.
+      await until(Promise.all([s.send({ id: 10, token: fcmToken(10) }), s.send({ id: 11, token: fcmToken(11) }), s.send({ id: 12, token: fcmToken(12) })]));
+      expect(most, name).toBeLessThanOrEqual(2);
+      await until(s.close());
+    }
+  });
+
+  it('a cool-down or an open circuit that begins while a partial group waits for its turn: nothing of it leaves in the batch call', async () => {
+    for (const [name, answer] of [
+      ['cool-down', fcmError(429, 'QUOTA_EXCEEDED', { 'retry-after': '30' })],
+      ['circuit', fcmError(403, 'PERMISSION_DENIED')],
+    ] as const) {
+      vi.setSystemTime(T0);
+      const p = provider((m) => (m.id === 100 ? answer : fcmOk()));
+      const events: EngineEvent[] = [];
+      const s = createSender(
+        p.send,
+        opts({ limits: { concurrency: 3, project: [], topic: [], device: [] }, batch: { maxSize: () => 10, send: p.batchSend }, onEvent: (e) => void events.push(e) }),
+      );
+      const single = s.send({ id: 100, token: fcmToken(100) }); // holds one slot, answered at once
+      const many = s.sendMany(msgs(4)); // 0 and 1 admitted, 2 and 3 wait for places: the group waits a turn
+      await until(Promise.all([single, many]));
+      expect(events.some((e) => e.type === (name === 'cool-down' ? 'cool-down' : 'circuit-open')), name).toBe(true);
+      expect(p.batches, name).toEqual([]);
+      if (name === 'cool-down') {
+        // Every request of the project waited out the 30 s.
+        expect(p.singles.filter((c) => c.id !== 100).length, name).toBe(4);
+        expect((await many).every((o) => o.outcome === 'delivered' && o.elapsedMs >= 30_000), name).toBe(true);
+      } else {
+        expect((await many).map((o) => o.outcome), name).toEqual(['fatal', 'fatal', 'fatal', 'fatal']);
+        expect(p.singles.map((c) => c.id), name).toEqual([100]);
+      }
+      await s.close();
+    }
+  });
 });

@@ -339,6 +339,43 @@ describe('wrapMessaging: calls merged with other callers, bad input, shared inst
     expect(f.sessions() - sessionsBefore).toBeLessThan(20); // waiting callers shared calls
   });
 
+  it('envelopes of different kinds given to sender.sendMany directly never share a call: a dry run is never sent for real, a send envelope goes to send()', async () => {
+    const h = wrap({ limits: { project: [] } }); // admitted at once: the three go out as one engine batch
+    const batches: number[] = [];
+    const batch = (h.w.sender as unknown as { options: { batch: { send: (items: unknown[]) => unknown } } }).options.batch;
+    const viaBatch = batch.send;
+    batch.send = (items) => {
+      batches.push(items.length);
+      return viaBatch(items);
+    };
+    const sdk = h.w.messaging as unknown as { sendEach: (m: Message[], dry?: boolean) => Promise<unknown>; send: (m: Message, dry?: boolean) => Promise<string> };
+    const eachCalls: [string[], boolean][] = [];
+    const sendCalls: string[] = [];
+    const each = sdk.sendEach.bind(sdk);
+    sdk.sendEach = (m, dry) => {
+      eachCalls.push([m.map((x) => (x as { token: string }).token), dry === true]);
+      return each(m, dry);
+    };
+    // firebase-admin's send() goes over HTTP/1.1 (tested against nock in wrap-http1.test.ts): answered here.
+    sdk.send = async (m) => {
+      sendCalls.push((m as { token: string }).token);
+      return 'projects/demo-project/messages/kind-send';
+    };
+    const out = await h.w.sender.sendMany([
+      { route: 'each', message: { token: 'kind-real' }, dryRun: false },
+      { route: 'each', message: { token: 'kind-dry' }, dryRun: true },
+      { route: 'send', message: { token: 'kind-send' }, dryRun: false },
+    ]);
+    expect(out.map((o) => o.outcome)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(out[2]!.messageId).toBe('projects/demo-project/messages/kind-send');
+    expect(eachCalls.sort()).toEqual([
+      [['kind-dry'], true],
+      [['kind-real'], false],
+    ]);
+    expect(sendCalls).toEqual(['kind-send']);
+    expect(batches).toEqual([3]);
+  });
+
   it('two wrappers of one Messaging instance (getMessaging(app) is shared): closing one leaves the other intact; the last close restores the SDK', async () => {
     const t = createTestApp();
     cleanups.push(() => t.close());
