@@ -42,12 +42,13 @@ export class FatalCircuit {
    * asks for a credential refresh (the refresh path decides, and re-opens the circuit if the credential
    * still fails); a plain retryable answer (503, a reset) says nothing about the credential, so the circuit
    * stays open and the next probe waits another cool-down. Other answers (requests that left before the
-   * circuit opened) change nothing.
+   * circuit opened) change nothing, a fatal one included: it would otherwise restart the cool-down and
+   * make the probe's own answer, due next, count for nothing.
    */
   record(key: string, verdict: Verdict, now: number, probe = false): boolean {
     if (this.open.size === 0 && verdict.action !== 'fatal') return false;
     const o = this.open.get(key);
-    if (verdict.action === 'fatal') return this.trip(key, verdict, now);
+    if (verdict.action === 'fatal') return o !== undefined && !probe ? false : this.trip(key, verdict, now);
     if (o?.probing && probe) {
       if (verdict.action === 'retry' && verdict.refreshCredential !== true) {
         o.probing = false;

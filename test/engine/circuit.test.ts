@@ -27,6 +27,22 @@ describe('FatalCircuit', () => {
     }
   });
 
+  it('a fatal answer to a request that left before the circuit opened changes nothing: the cool-down stands and the probe still decides', () => {
+    const c = new FatalCircuit(1000);
+    expect(c.record('k', v('fatal'), 0)).toBe(true);
+    expect(c.record('k', v('fatal'), 500)).toBe(false); // an older request, while open: no new cool-down
+    expect(c.check('k', 1000).kind).toBe('probe');
+    expect(c.record('k', v('fatal'), 1001)).toBe(false); // another older one, while half-open
+    c.record('k', v('ok'), 1002, true); // the probe
+    expect(c.isOpen('k')).toBe(false);
+    // A fatal probe re-opens it, with a new cool-down.
+    c.record('k', v('fatal'), 2000);
+    expect(c.check('k', 3000).kind).toBe('probe');
+    expect(c.record('k', v('fatal'), 3001, true)).toBe(true);
+    expect(c.check('k', 3999).kind).toBe('open');
+    expect(c.check('k', 4001).kind).toBe('probe');
+  });
+
   it("only the probe's own answer changes a half-open circuit: a 503 to a request that left before it opened does not", () => {
     const c = new FatalCircuit(1000);
     c.record('k', v('fatal'), 0);
