@@ -1,6 +1,22 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createCoalescer } from '../../src/firebase-admin/coalesce.js';
 
+/** A coalescer with one call in flight at most, each call held until its `release` is called; `answer` maps each item. */
+function gated(answer: (item: string) => string) {
+  const release: (() => void)[] = [];
+  const started: string[] = [];
+  const c = createCoalescer<string, string>({
+    maxSize: () => 10,
+    maxInFlight: { limit: 1, applies: () => true },
+    run: (_key, items) => {
+      started.push(items.join());
+      return new Promise<string[]>((res) => release.push(() => res(items.map(answer))));
+    },
+  });
+  const tick = () => new Promise((r) => setImmediate(r));
+  return { c, release, started, tick };
+}
+
 describe('coalescer', () => {
   it('groups items of one tick per key, splits at maxSize, answers each in order', async () => {
     const calls: [string, number[]][] = [];
@@ -126,17 +142,7 @@ describe('coalescer', () => {
   });
 
   it('after flushAll() has pushed the calls in flight over the limit, groups that become due still start as calls end', async () => {
-    const release: (() => void)[] = [];
-    const started: string[] = [];
-    const c = createCoalescer<string, string>({
-      maxSize: () => 10,
-      maxInFlight: { limit: 1, applies: () => true },
-      run: (_key, items) => {
-        started.push(items.join());
-        return new Promise<string[]>((res) => release.push(() => res(items)));
-      },
-    });
-    const tick = () => new Promise((r) => setImmediate(r));
+    const { c, release, started, tick } = gated((i) => i);
     const a = c.enqueue('x', 'A');
     await tick();
     const b = c.enqueue('y', 'B');
@@ -157,17 +163,7 @@ describe('coalescer', () => {
   });
 
   it('runGroup: one call for a gathered group, in its turn under maxInFlight; items enqueued meanwhile never join it; flushAll forces it', async () => {
-    const release: (() => void)[] = [];
-    const started: string[] = [];
-    const c = createCoalescer<string, string>({
-      maxSize: () => 10,
-      maxInFlight: { limit: 1, applies: () => true },
-      run: (_key, items) => {
-        started.push(items.join(''));
-        return new Promise<string[]>((res) => release.push(() => res(items.map((i) => i.toLowerCase()))));
-      },
-    });
-    const tick = () => new Promise((r) => setImmediate(r));
+    const { c, release, started, tick } = gated((i) => i.toLowerCase());
     const a = c.enqueue('k', 'A');
     await tick();
     const group = c.runGroup('k', ['B', 'C']); // the limit is reached: it waits
@@ -177,10 +173,10 @@ describe('coalescer', () => {
     release.shift()!();
     await tick();
     await tick();
-    expect(started).toEqual(['A', 'BC']);
+    expect(started).toEqual(['A', 'B,C']);
     c.flushAll(); // D starts although BC is in flight
     await tick();
-    expect(started).toEqual(['A', 'BC', 'D']);
+    expect(started).toEqual(['A', 'B,C', 'D']);
     release.splice(0).forEach((r) => r());
     expect(await a).toBe('a');
     expect(await group).toEqual(['b', 'c']);
