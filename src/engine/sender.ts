@@ -251,22 +251,8 @@ class Engine<M> implements Sender<M> {
     fail: (i: number, e: unknown) => void,
     onFree: () => void,
   ): void {
-    let placed = true;
-    const free = () => {
-      if (!placed) return;
-      placed = false;
-      onFree();
-    };
-    this.run(message, signal, free, target).then(
-      (o) => {
-        free();
-        record(i, o);
-      },
-      (e: unknown) => {
-        free();
-        fail(i, e);
-      },
-    );
+    const free = once(onFree);
+    whenSettled(this.run(message, signal, free, target), i, free, record, fail);
   }
 
   /** Messages per batch call, from the first message of the call (at least 1). */
@@ -345,7 +331,7 @@ class Engine<M> implements Sender<M> {
             }
           }
           try {
-            result = ok ? this.afterFirst(a.message, a, a.target, generation, value, undefined, false) : this.afterFirst(a.message, a, a.target, generation, undefined, err, true);
+            result = this.afterFirst(a.message, a, a.target, generation, ok ? value : undefined, ok ? undefined : err, !ok);
           } catch (e) {
             fail(a.index, e);
             continue;
@@ -384,23 +370,9 @@ class Engine<M> implements Sender<M> {
    */
   private divert(a: Admitted<M>, record: (i: number, o: Outcome<M>) => void, fail: (i: number, e: unknown) => void, free: (n: number) => void): void {
     this.limits.concurrency.release();
-    let placed = true;
-    const release = () => {
-      if (!placed) return;
-      placed = false;
-      free(1);
-    };
+    const release = once(() => free(1));
     a.idle = release;
-    this.continueRun(a.message, a, undefined, this.step(a.message, a, undefined, 'wait', a.target)).then(
-      (o) => {
-        release();
-        record(a.index, o);
-      },
-      (e: unknown) => {
-        release();
-        fail(a.index, e);
-      },
-    );
+    whenSettled(this.continueRun(a.message, a, undefined, this.step(a.message, a, undefined, 'wait', a.target)), a.index, release, record, fail);
   }
 
   async attempt(message: M, state: AttemptState, opts: { signal?: AbortSignal } = {}): Promise<StepResult> {
@@ -1130,10 +1102,34 @@ function tellIdle(st: RunState): void {
   idle();
 }
 
-/** Most messages end with one verdict: a one-element array, not the 17-slot store of a first `push`. */
+/** `f`, called the first time only. */
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    f();
+  };
+}
+
+/** Once `run` settles: the message's place is freed (if it was not already), then its outcome recorded. */
+function whenSettled<M>(run: Promise<Outcome<M>>, i: number, free: () => void, record: (i: number, o: Outcome<M>) => void, fail: (i: number, e: unknown) => void): void {
+  run.then(
+    (o) => {
+      free();
+      record(i, o);
+    },
+    (e: unknown) => {
+      free();
+      fail(i, e);
+    },
+  );
+}
+
 /** A run's verdicts before its first: shared, replaced (never pushed to) by `addVerdict`. */
 const NO_VERDICTS: Verdict[] = Object.freeze([]) as unknown as Verdict[];
 
+/** Most messages end with one verdict: a one-element array, not the 17-slot store of a first `push`. */
 function addVerdict(st: RunState, verdict: Verdict): void {
   if (st.verdicts.length === 0) st.verdicts = [verdict];
   else st.verdicts.push(verdict);

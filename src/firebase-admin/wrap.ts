@@ -96,11 +96,9 @@ export interface Envelope {
   lastError?: unknown;
 }
 
-/** A message's answer (a `sendEach` response on success, whose `messageId` the engine reads). */
-type Answer = BatchAnswer;
-
-/** A message's answer as the per-message send function gives it: the value, or its error thrown. */
-function valueOf(a: Answer): unknown {
+/** A message's answer (on success, firebase-admin's response, whose `messageId` the engine reads) as the
+ * per-message send function gives it: the value, or its error thrown. */
+function valueOf(a: BatchAnswer): unknown {
   if (!a.ok) throw a.error;
   return a.value;
 }
@@ -110,8 +108,8 @@ const NO_ERROR = 'firebase-admin reported a failure without an error';
 /** The context of a first attempt (what `sendOne` reads of it). */
 const FIRST: SendContext = Object.freeze({ attempt: 1, signal: new AbortController().signal });
 
-const answerOk = (value: unknown): Answer => ({ ok: true, value });
-const answerFailed = (error: unknown): Answer => ({ ok: false, error });
+const answerOk = (value: unknown): BatchAnswer => ({ ok: true, value });
+const answerFailed = (error: unknown): BatchAnswer => ({ ok: false, error });
 
 /**
  * Wraps a firebase-admin `Messaging` instance: same methods, same result types, and every message goes
@@ -194,7 +192,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
   let transportNow: 'http1' | 'http2' = legacy || (messaging as unknown as { useLegacyTransport?: boolean }).useLegacyTransport === true ? 'http1' : 'http2';
   let closed = false;
 
-  const coalescer = createCoalescer<Envelope, Answer>({
+  const coalescer = createCoalescer<Envelope, BatchAnswer>({
     maxSize: (key) => (key.startsWith('each:') ? batchSize : TOPIC_MAX_BATCH_SIZE),
     // `sendEach` calls in flight (each one HTTP/2 session); topic calls are not limited here.
     maxInFlight: { limit: maxBatches, applies: (key) => key.startsWith('each:') },
@@ -202,7 +200,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
       const first = items[0]!;
       if (first.route === 'each') {
         const results = await sendEachSafe(messaging, items.map((e) => e.message), first.dryRun);
-        const answers = new Array<Answer>(results.length);
+        const answers = new Array<BatchAnswer>(results.length);
         for (let i = 0; i < results.length; i++) {
           const r = results[i]!;
           if (r.success) answers[i] = { ok: true, value: r };
@@ -216,7 +214,7 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
       }
       // A token firebase-admin would refuse fails on its own: the SDK checks every token of a call and
       // throws for the whole call, which would fail the other callers' tokens merged into it.
-      const out: Answer[] = items.map((e) => (isValidToken(e.token) ? { ok: true, value: true } : { ok: false, error: invalidTokenError(first.route) }));
+      const out: BatchAnswer[] = items.map((e) => (isValidToken(e.token) ? { ok: true, value: true } : { ok: false, error: invalidTokenError(first.route) }));
       const sent = items.flatMap((e, i) => (out[i]!.ok ? [i] : []));
       if (sent.length > 0) {
         const call = first.route === 'subscribe' ? messaging.subscribeToTopic : messaging.unsubscribeFromTopic;
@@ -246,10 +244,10 @@ export function wrapMessaging(messaging: Messaging, options: WrapMessagingOption
    * promise per message); a smaller one joins the open group of its key, so that concurrent callers'
    * small calls (and messages admitted one by one) still share a `sendEach`.
    */
-  const sendBatch = (items: Envelope[]): Promise<readonly Answer[]> => {
+  const sendBatch = (items: Envelope[]): Promise<readonly BatchAnswer[]> => {
     const first = items[0]!;
     const key = keyOf(first);
-    if (first.route === 'send' || !items.every((e) => e.route === first.route && keyOf(e) === key)) {
+    if (first.route === 'send' || !items.every((e) => keyOf(e) === key)) {
       // Not one kind (only `sender.sendMany` called directly can mix them): each on its own way.
       return Promise.all(items.map((e) => sendOne(e, FIRST).then(answerOk, answerFailed)));
     }
