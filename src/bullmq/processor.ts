@@ -14,7 +14,7 @@
  *
  * Per-message progress lives in the job (`job-progress.ts`), so a crash never resets a retry budget.
  */
-import { setMaxListeners } from 'node:events';
+import { fanOut } from '../engine/fan-out-signal.js';
 import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import { rateLimitScope } from '../engine/rate-limit-scope.js';
 import { defaultDeadline } from '../engine/message-fields.js';
@@ -174,16 +174,17 @@ export function createProcessor<M>(options: ProcessorOptions<M>) {
       if (options.coolDowns) sharing.push(options.coolDowns.publish(project, until).catch(() => undefined));
       if (options.rateLimit) sharing.push(options.rateLimit(Math.ceil(until - t)).catch(() => undefined));
     };
-    // The engine listens to the job's abort signal a few times per message in flight (send, slot, admission).
-    if (signal && toSend.length > 2) setMaxListeners(toSend.length * 4 + 10, signal);
+    // The engine listens to the signal a few times per message in flight (send, slot, admission): the
+    // messages share one signal of their own that follows the job's (BullMQ's signal is left as it is).
+    const fan = signal ? fanOut(signal) : undefined;
     const settled = await Promise.allSettled(
       toSend.map((i) =>
-        options.sender.attempt(messages[i]!, attemptStateOf(progress, i, started), signal ? { signal } : {}).then((step) => {
+        options.sender.attempt(messages[i]!, attemptStateOf(progress, i, started), fan ? { signal: fan.signal } : {}).then((step) => {
           onStep(i, step);
           return step;
         }),
       ),
-    );
+    ).finally(() => fan?.unlink());
     await Promise.all(sharing);
     const at = now();
     let infraError: unknown;

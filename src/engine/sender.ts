@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pRetry from 'p-retry';
 import { redactError, redactText, redactToken } from '../redact.js';
 import type { ClassifyInput, Outcome, SendContext, Target, Verdict } from '../types.js';
@@ -5,6 +6,7 @@ import { backoffCeiling } from './backoff.js';
 import { CoolDowns } from './cooldowns.js';
 import { CredentialRefresher } from './credential-refresh.js';
 import { FatalCircuit } from './circuit.js';
+import { fanOut } from './fan-out-signal.js';
 import { decide, retryFloorMs, stopDecision } from './decide.js';
 import { defaultClassify } from './default-classifier.js';
 import { MemoryDeviceCounterStore } from './device-store.js';
@@ -38,8 +40,10 @@ const DROPPED_ONE: readonly PruneReport[] = Object.freeze([Object.freeze({ dropp
 /** How long a `refreshCredential()` may take before the message ends fatal (and an error event says why). */
 const REFRESH_TIMEOUT_MS = 30_000;
 
-/** The signal handed to send functions when the caller gave none. */
+/** The signal handed to send functions when the caller gave none: it never aborts, and every send in
+ * flight may listen to it without Node's MaxListenersExceededWarning. */
 const NEVER: AbortSignal = new AbortController().signal;
+setMaxListeners(0, NEVER);
 
 /** The context of a first attempt without a caller's signal (the fast path): one shared, frozen object. */
 const FIRST_ATTEMPT: SendContext = Object.freeze({ attempt: 1, signal: NEVER });
@@ -157,7 +161,9 @@ class Engine<M> implements Sender<M> {
     const out = new Array<Outcome<M>>(n);
     if (n === 0) return Promise.resolve(out);
     const width = this.limits.concurrency.size;
-    const signal = opts.signal;
+    // The messages listen to one signal of their own, which follows the caller's (see `fanOut`).
+    const fan = opts.signal === undefined ? undefined : fanOut(opts.signal);
+    const signal = fan?.signal;
     // Batch calls only for first attempts admitted at once (no caller's signal: see `run`).
     const batch = signal === undefined ? this.options.batch : undefined;
     this.active.enter(); // close() waits for the whole call, messages not yet started included
@@ -168,6 +174,7 @@ class Engine<M> implements Sender<M> {
       let error: { e: unknown } | undefined;
       const settle = () => {
         if (++done < n) return;
+        fan?.unlink();
         this.active.leave();
         if (error) reject(error.e);
         else resolve(out);

@@ -486,6 +486,60 @@ describe('sendMany(): a window as wide as limits.concurrency', () => {
     await s.close();
   });
 
+  it('its messages and their send functions listen to the caller’s signal without MaxListenersExceededWarning', async () => {
+    // 50 messages in flight at once, each send listening to its signal (as fetch or undici do), each message
+    // later waiting for its retry on the same signal: with or without a caller's signal, Node must not warn.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      for (const caller of [new AbortController(), undefined]) {
+        const listening = new Set<AbortSignal>();
+        const send = (m: Msg, ctx: { attempt: number; signal: AbortSignal }) =>
+          new Promise<RawResponse>((resolve) => {
+            listening.add(ctx.signal);
+            const onAbort = () => {};
+            ctx.signal.addEventListener('abort', onAbort);
+            setTimeout(() => {
+              ctx.signal.removeEventListener('abort', onAbort);
+              resolve(ctx.attempt === 1 ? fcmError(503, 'UNAVAILABLE', { 'retry-after': '1' }) : fcmOk());
+            }, 100);
+          });
+        const s = createSender(send, opts({ limits: { concurrency: 50, project: [], device: [] } }));
+        const all = s.sendMany(Array.from({ length: 50 }, (_, id) => ({ id, token: fcmToken(id) })), caller ? { signal: caller.signal } : {});
+        await vi.advanceTimersByTimeAsync(5000);
+        expect((await all).map((o) => o.outcome)).toEqual(Array.from({ length: 50 }, () => 'delivered'));
+        expect(listening.size).toBe(1); // one signal shared by every message: the case that warns
+        await s.close();
+      }
+      await new Promise((r) => process.nextTick(r)); // warnings are emitted on a later tick
+      expect(warnings.filter((n) => n === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('an abort of the caller’s signal still reaches every message, with its reason', async () => {
+    const caller = new AbortController();
+    const p = provider(() => fcmError(503, 'UNAVAILABLE', { 'retry-after': '60' }));
+    const s = createSender(p.send, opts({ limits: { concurrency: 20, project: [], device: [] } }));
+    const all = s.sendMany(Array.from({ length: 20 }, (_, id) => ({ id, token: fcmToken(id) })), { signal: caller.signal });
+    const settled = all.then(
+      (v) => ({ ok: true as const, v }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
+    await vi.advanceTimersByTimeAsync(1000); // every message waits for its Retry-After
+    const reason = new Error('shutting down');
+    caller.abort(reason);
+    await vi.advanceTimersByTimeAsync(1);
+    const r = await settled;
+    expect(r.ok).toBe(false);
+    expect(r.ok ? undefined : r.e).toBe(reason);
+    expect(p.calls).toHaveLength(20); // no retry left after the abort
+    expect(vi.getTimerCount()).toBe(0);
+    await s.close();
+  });
+
   it('close() waits for a sendMany call, messages not yet started included', async () => {
     const p = provider(() => new Promise<RawResponse>((r) => setTimeout(() => r(fcmOk()), 100)));
     const s = createSender(p.send, opts({ limits: { concurrency: 2, project: [], device: [] } }));
