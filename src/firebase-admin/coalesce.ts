@@ -38,7 +38,9 @@ interface Group<I, R> {
   waiters: { resolve(r: R): void; reject(e: unknown): void }[];
   /** For `runGroup`: one waiter for all the results. */
   whole?: { resolve(rs: R[]): void; reject(e: unknown): void };
-  timer?: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** The flush due later (retries) or on the next turn (first attempts). */
+  timer?: NodeJS.Timeout | undefined;
+  immediate?: NodeJS.Immediate | undefined;
   /** Due, waiting for a call to end (`maxInFlight`). */
   due?: boolean;
 }
@@ -53,11 +55,9 @@ export function createCoalescer<I, R>(options: CoalescerOptions<I, R>): Coalesce
 
   /** The group's timer fired or it is full: it starts now, or waits for a call to end. */
   function flush(key: string, group: Group<I, R>, force = false): void {
-    if (group.timer) {
-      clearTimeout(group.timer as NodeJS.Timeout);
-      clearImmediate(group.timer as NodeJS.Immediate);
-      group.timer = undefined;
-    }
+    if (group.timer) clearTimeout(group.timer);
+    if (group.immediate) clearImmediate(group.immediate);
+    group.timer = group.immediate = undefined;
     const limited = cap !== undefined && cap.applies(key);
     if (limited && !force && capped >= cap.limit) {
       // Still open to new items while it waits (up to its size, when it leaves the map).
@@ -106,7 +106,8 @@ export function createCoalescer<I, R>(options: CoalescerOptions<I, R>): Coalesce
         let group = groups.get(key);
         if (!group) {
           const g: Group<I, R> = { key, items: [], waiters: [] };
-          g.timer = delayMs > 0 ? setTimeout(() => flush(key, g), delayMs) : setImmediate(() => flush(key, g));
+          if (delayMs > 0) g.timer = setTimeout(() => flush(key, g), delayMs);
+          else g.immediate = setImmediate(() => flush(key, g));
           groups.set(key, g);
           group = g;
         }

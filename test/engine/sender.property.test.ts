@@ -6,19 +6,27 @@
  * notification hooks, throwing listeners. Every message must end in exactly one outcome (or reject only as
  * documented), within maxAttempts, never before Retry-After or past its deadline, never under an open
  * circuit, above the concurrency or device limit, or with a raw token in an event; no token is lost.
- * `PB_RUNS` (default 2,000, about 4 s) and `PB_SEED` change the runs.
+ * `PB_RUNS` (default 2,000, about 4 s) and `PB_SEED` change the runs; `PB_CFG` (the JSON of a reported
+ * failure, or its file) runs that input first, as the ones in `sender.property.examples.json` always do.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createSender, seededRandom, SendError } from '../../src/engine/index.js';
 import { apnsError, apnsOk, apnsToken, classify, fcmBadRequest, fcmError, fcmOk, fcmToken, type RawResponse } from './fixtures.js';
 import type { BatchAnswer, EngineEvent, SenderOptions } from '../../src/engine/types.js';
 import type { Outcome } from '../../src/types.js';
 import { redactToken } from '../../src/redact.js';
+import { fakeClockFrom, inputFromEnv, propertyRuns, Violations } from '../helpers/property.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const KNOWN = true; // the inputs of bugs fixed on 2026-12-04 (non-Error abort reasons, hanging refresh and hooks)
-const RUNS = Number(process.env.PB_RUNS ?? 2000);
+const RUNS = propertyRuns(2000);
+/** Inputs that once broke an invariant (each with why), from `sender.property.examples.json`. */
+const KNOWN_FAILURES = (JSON.parse(readFileSync(new URL('./sender.property.examples.json', import.meta.url), 'utf8')) as { why: string; cfg: Cfg }[]).map((x) => x.cfg);
+/** Inputs that once broke an invariant run first, each time; with `PB_CFG`, one more. */
+const ONE = inputFromEnv<Cfg>();
+const EXAMPLES: [Cfg][] = [...KNOWN_FAILURES, ...(ONE ? [ONE] : [])].map((c) => [c]);
 
 type Resp =
   | { k: 'ok' }
@@ -440,12 +448,25 @@ async function runCase(cfg: Cfg): Promise<string[]> {
       const device = v.code === 'TooManyRequests';
       for (const c of calls) if (c.seq > s0 && (device ? redactToken(tokens[c.i]!) === e.target.token : c.project === e.target.project) && c.at < until) fail(`request to ${device ? 'device' : c.project} at +${c.at - T0} during its cool-down until +${until - T0} (${v.code})`);
     }
-    // fatal circuit
+    // fatal circuit: a fatal answer leaves its credential's circuit open. It opened (or restarted) at or
+    // after the request left: either this answer opened it, or another fatal answer did while this request
+    // was out (that answer then changes nothing: see FatalCircuit.record).
     if (cfg.circuit !== undefined && v.action === 'fatal' && !/no request sent/.test(v.reason)) {
       const mi = e.target.token !== undefined ? tokens.findIndex((t) => redactToken(t) === e.target.token) : -1;
       const cred = mi >= 0 ? messages[mi]!.cred : undefined;
-      for (const c of calls) if (cred && c.seq > s0 && c.cred === cred && c.at < e.at + cfg.circuit) {
-        fail(`request with credential ${c.cred} at +${c.at - T0} while its circuit is open (fatal at +${e.at - T0}, coolDown ${cfg.circuit})`);
+      // The request this answers: the earliest candidate (tokens can repeat) is the most lenient bound.
+      const sentAt = Math.min(...calls.filter((c) => c.seq < s0 && tokens[c.i] === tokens[mi] && c.attempt === e.attempt).map((c) => c.at));
+      if (cred && !events.some((x) => x.seq < s0 && x.e.type === 'circuit-open' && x.e.key === cred && x.e.at >= sentAt)) {
+        fail(`fatal answer (${v.code}) with credential ${cred} at +${e.at - T0} opened no circuit`);
+      }
+    }
+  }
+  // ... and while it is open for its cool-down, no request with that credential leaves.
+  if (cfg.circuit !== undefined) {
+    for (const { seq: s0, e } of events) {
+      if (e.type !== 'circuit-open') continue;
+      for (const c of calls) if (c.seq > s0 && c.cred === e.key && c.at < e.at + cfg.circuit) {
+        fail(`request with credential ${c.cred} at +${c.at - T0} while its circuit is open (opened at +${e.at - T0}, coolDown ${cfg.circuit})`);
       }
     }
   }
@@ -472,37 +493,23 @@ async function runCase(cfg: Cfg): Promise<string[]> {
   return violations;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'] });
-  vi.setSystemTime(T0);
-});
-afterEach(() => {
-  vi.clearAllTimers();
-  vi.useRealTimers();
-});
+fakeClockFrom(T0);
 
 describe('engine invariants (property-based)', () => {
   it('hold for random verdict sequences, aborts, close() and hook failures', async () => {
-    const seen = new Map<string, { n: number; example: Cfg }>();
+    const seen = new Violations<Cfg>((k) => k.replace(/tok:[0-9a-f]+/g, 'tok'));
     await fc.assert(
       fc.asyncProperty(cfgArb, async (cfg) => {
         vi.clearAllTimers();
         vi.setSystemTime(T0);
-        const v = await runCase(cfg);
-        for (const x of v) {
-          const key = x.replace(/\d+/g, 'N').replace(/tok:[0-9a-f]+/g, 'tok');
-          const e = seen.get(key);
-          if (e) e.n++;
-          else seen.set(key, { n: 1, example: cfg });
-        }
+        seen.add(await runCase(cfg), cfg);
         return true; // every violation is collected, then reported at once below
       }),
-      { numRuns: RUNS, seed: process.env.PB_SEED ? Number(process.env.PB_SEED) : undefined },
+      { ...RUNS, examples: EXAMPLES },
     );
+    expect(seen.report()).toEqual([]);
     // The batch path ran, with more than one message per call at times.
-    expect(batchStats.calls).toBeGreaterThan(RUNS / 20);
+    expect(batchStats.calls).toBeGreaterThan(RUNS.numRuns / 20);
     expect(batchStats.messages).toBeGreaterThan(batchStats.calls);
-    // Each kind of violation once, with how often it happened and one input that shows it.
-    expect([...seen].map(([k, { n, example }]) => `x${n}: ${k} e.g. ${JSON.stringify(example)}`)).toEqual([]);
-  });
+  }, Math.max(60_000, RUNS.numRuns * 20));
 });
