@@ -2,7 +2,7 @@ import { MemoryValveStore } from './valve-store.js';
 import { redactError } from '../redact.js';
 import { PruneHookError } from './send-error.js';
 import type { Timers } from './timers.js';
-import type { DropTokenEvent, PruneOptions, ValveStore } from './types.js';
+import type { DropTokenEvent, PruneOptions, ValveCounts, ValveStore } from './types.js';
 
 /** One send's contribution to the valve: a target token, and whether it ended in drop-token. */
 export interface PruneReport {
@@ -118,7 +118,7 @@ export class Pruner {
     reports: readonly PruneReport[],
     from: number,
     now: number,
-    counts?: Promise<{ sends: number; drops: number }>,
+    counts?: Promise<ValveCounts>,
     judging?: Promise<void>,
   ): Promise<void> {
     let i = from;
@@ -140,13 +140,21 @@ export class Pruner {
     }
   }
 
-  private judge(key: string, c: { sends: number; drops: number }): void | Promise<void> {
+  /** More than `threshold` of at least `minSends` sends ended in drop-token. */
+  private over(c: { sends: number; drops: number }): boolean {
+    return c.sends >= this.minSends && c.drops / c.sends > this.threshold;
+  }
+
+  private judge(key: string, c: ValveCounts): void | Promise<void> {
     const known = this.counts.get(key);
     if (known) {
       known.sends = c.sends;
       known.drops = c.drops;
     } else this.counts.set(key, { sends: c.sends, drops: c.drops });
-    const over = c.sends >= this.minSends && c.drops / c.sends > this.threshold;
+    // The whole window, or its recent part: after healthy traffic, a misconfiguration dominates the recent
+    // sends long before it outnumbers the whole window's.
+    const tripped = this.over(c) ? c : c.recent !== undefined && this.over(c.recent) ? c.recent : undefined;
+    const over = tripped !== undefined;
     const healthy = c.sends >= this.minSends && !over;
     // Transitions happen synchronously on the local set first: concurrent reports must trip the valve once.
     const local = this.suspended.has(key);
@@ -155,7 +163,7 @@ export class Pruner {
       const moved = this.pending.filter((h) => h.key === key);
       this.pending = this.pending.filter((h) => h.key !== key);
       for (const h of moved) this.toQuarantine(key, h.event);
-      this.deps.onSuspended({ key, sends: c.sends, drops: c.drops, quarantined: this.quarantine.get(key)?.length ?? 0 });
+      this.deps.onSuspended({ key, sends: tripped.sends, drops: tripped.drops, quarantined: this.quarantine.get(key)?.length ?? 0 });
       return this.store.setSuspended(key, true);
     }
     if (healthy && local) {

@@ -141,9 +141,21 @@ export interface PruneOptions {
   valveStore?: ValveStore;
 }
 
+/** A valve window's counts of finished sends and of those that ended in drop-token. */
+export interface ValveCounts {
+  sends: number;
+  drops: number;
+  /**
+   * The same for the window's recent part (its last two buckets), when the store keeps buckets: the valve
+   * judges it too, so a misconfiguration that starts after healthy traffic trips the valve once it
+   * dominates the recent sends, not only once it outnumbers the healthy sends of the whole window.
+   */
+  recent?: { sends: number; drops: number };
+}
+
 export interface ValveStore {
   /** Record one send outcome for `key` (provider+credential); returns the window's counts. */
-  record(key: string, dropped: boolean, now: number, windowMs: number): { sends: number; drops: number } | Promise<{ sends: number; drops: number }>;
+  record(key: string, dropped: boolean, now: number, windowMs: number): ValveCounts | Promise<ValveCounts>;
   isSuspended(key: string): boolean | Promise<boolean>;
   setSuspended(key: string, suspended: boolean): void | Promise<void>;
 }

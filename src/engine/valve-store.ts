@@ -1,4 +1,4 @@
-import type { ValveStore } from './types.js';
+import type { ValveCounts, ValveStore } from './types.js';
 
 const BUCKETS = 12;
 
@@ -12,7 +12,7 @@ interface Window {
 
 /**
  * In-memory `ValveStore`: per key (provider + credential, a handful of keys), a sliding window made of
- * 12 time buckets of `windowMs / 12` each.
+ * 12 time buckets of `windowMs / 12` each; its recent part is the current bucket and the one before.
  */
 export class MemoryValveStore implements ValveStore {
   private readonly windows = new Map<string, Window>();
@@ -26,7 +26,7 @@ export class MemoryValveStore implements ValveStore {
     return w;
   }
 
-  record(key: string, dropped: boolean, now: number, windowMs: number): { sends: number; drops: number } {
+  record(key: string, dropped: boolean, now: number, windowMs: number): ValveCounts {
     const w = this.get(key);
     const width = Math.max(1, windowMs / BUCKETS);
     const slot = Math.floor(now / width);
@@ -41,13 +41,20 @@ export class MemoryValveStore implements ValveStore {
     if (dropped) w.drops[i]!++;
     let sends = 0;
     let drops = 0;
+    const recent = { sends: 0, drops: 0 };
     for (let b = 0; b < BUCKETS; b++) {
-      if (w.starts[b]! > now - windowMs) {
+      const s = w.starts[b]!;
+      if (s > now - windowMs) {
         sends += w.sends[b]!;
         drops += w.drops[b]!;
+        if (s > start - 1.5 * width) {
+          // this bucket or the one before (bucket starts are multiples of the width)
+          recent.sends += w.sends[b]!;
+          recent.drops += w.drops[b]!;
+        }
       }
     }
-    return { sends, drops };
+    return { sends, drops, recent };
   }
 
   isSuspended(key: string): boolean {

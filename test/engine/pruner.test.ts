@@ -113,6 +113,41 @@ describe('prune safety valve', () => {
     await s.close();
   });
 
+  it('trips on the recent trend: a misconfiguration after healthy traffic does not wipe a window’s worth of tokens', async () => {
+    // 1,000 healthy sends over 30 s, then the credential goes bad: 1,000 sends over the next 20 s all answer
+    // BadDeviceToken. The whole 60 s window stays under 50% drops until its healthy sends have left it; the
+    // recent part (the last two of its 12 buckets, 5 to 10 s) is over 50% after about 100 drops.
+    let broken = false;
+    const pruned: string[] = [];
+    const onPruneSuspended = vi.fn();
+    const s = createSender(() => (broken ? apnsError(400, 'BadDeviceToken') : apnsOk()), opts({
+      provider: 'apns',
+      onDropToken: (b) => void pruned.push(...b.map((e) => e.token)),
+      onPruneSuspended,
+    }));
+    for (let k = 0; k < 10; k++) {
+      await s.sendMany(Array.from({ length: 100 }, (_, i) => ({ token: apnsToken(k * 100 + i) })));
+      await vi.advanceTimersByTimeAsync(3000);
+    }
+    broken = true;
+    const bad = Array.from({ length: 1000 }, (_, i) => apnsToken(10_000 + i));
+    for (let k = 0; k < 50; k++) {
+      await s.sendMany(bad.slice(k * 20, k * 20 + 20).map((token) => ({ token })));
+      await vi.advanceTimersByTimeAsync(400);
+    }
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(onPruneSuspended).toHaveBeenCalledTimes(1);
+    const info = onPruneSuspended.mock.calls[0]![0] as { sends: number; drops: number };
+    expect(info.drops / info.sends).toBeGreaterThan(0.5); // the counts that tripped it: the recent part's
+    expect(info.sends).toBeLessThan(400);
+    expect(pruned.length).toBeLessThanOrEqual(150); // not all 1,000
+    // Every condemned token is pruned or held: none lost, none twice.
+    const held = s.quarantined!().map((e) => e.token);
+    expect(new Set([...pruned, ...held])).toEqual(new Set(bad));
+    expect(pruned.length + held.length).toBe(1000);
+    await s.close();
+  });
+
   it('a healthy window resumes pruning; quarantined tokens stay held', async () => {
     let broken = true;
     const pruned: string[] = [];
