@@ -40,12 +40,14 @@ describe('fanOut()', () => {
     expect(signal.aborted).toBe(false);
   });
 
-  it('takes a listener per message without a warning, where the caller’s signal would warn past 10', async () => {
+  it('takes a listener per message without a warning, where the caller’s signal would warn past 10 (Node 20)', async () => {
     const caller = new AbortController();
     const { signal } = fanOut(caller.signal);
     expect(await warningsOf(() => { for (let i = 0; i < 50; i++) signal.addEventListener('abort', () => {}); })).toEqual([]);
-    // The check above can fail: the same listeners on a plain signal do warn.
+    // The check above can fail: on Node 20 the same listeners on a plain signal do warn (Node 22 and later
+    // no longer warn for an AbortSignal, so there the check holds either way).
     const plain = new AbortController().signal;
-    expect(await warningsOf(() => { for (let i = 0; i < 50; i++) plain.addEventListener('abort', () => {}); })).toEqual(['MaxListenersExceededWarning']);
+    const warns = Number(process.versions.node.split('.')[0]) < 22;
+    expect(await warningsOf(() => { for (let i = 0; i < 50; i++) plain.addEventListener('abort', () => {}); })).toEqual(warns ? ['MaxListenersExceededWarning'] : []);
   });
 });

@@ -488,7 +488,7 @@ describe('sendMany(): a window as wide as limits.concurrency', () => {
 
   it('its messages and their send functions listen to the caller’s signal without MaxListenersExceededWarning', async () => {
     // 50 messages in flight at once, each send listening to its signal (as fetch or undici do), each message
-    // later waiting for its retry on the same signal: with or without a caller's signal, Node must not warn.
+    // later waiting for its retry on the same signal: with or without a caller's signal, Node 20 must not warn.
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.name);
     process.on('warning', onWarning);
@@ -509,7 +509,7 @@ describe('sendMany(): a window as wide as limits.concurrency', () => {
         const all = s.sendMany(Array.from({ length: 50 }, (_, id) => ({ id, token: fcmToken(id) })), caller ? { signal: caller.signal } : {});
         await vi.advanceTimersByTimeAsync(5000);
         expect((await all).map((o) => o.outcome)).toEqual(Array.from({ length: 50 }, () => 'delivered'));
-        expect(listening.size).toBe(1); // one signal shared by every message: the case that warns
+        expect(listening.size).toBe(1); // one signal shared by every message: the case that warns (Node 20)
         await s.close();
       }
       await new Promise((r) => process.nextTick(r)); // warnings are emitted on a later tick
