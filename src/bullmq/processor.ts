@@ -177,14 +177,19 @@ export function createProcessor<M>(options: ProcessorOptions<M>) {
     // The engine listens to the signal a few times per message in flight (send, slot, admission): the
     // messages share one signal of their own that follows the job's (BullMQ's signal is left as it is).
     const fan = signal ? fanOut(signal) : undefined;
-    const settled = await Promise.allSettled(
-      toSend.map((i) =>
-        options.sender.attempt(messages[i]!, attemptStateOf(progress, i, started), fan ? { signal: fan.signal } : {}).then((step) => {
-          onStep(i, step);
-          return step;
-        }),
-      ),
-    ).finally(() => fan?.unlink());
+    let settled: PromiseSettledResult<StepResult>[];
+    try {
+      settled = await Promise.allSettled(
+        toSend.map((i) =>
+          options.sender.attempt(messages[i]!, attemptStateOf(progress, i, started), fan ? { signal: fan.signal } : {}).then((step) => {
+            onStep(i, step);
+            return step;
+          }),
+        ),
+      );
+    } finally {
+      fan?.unlink(); // also when a sender's attempt() throws synchronously
+    }
     await Promise.all(sharing);
     const at = now();
     let infraError: unknown;

@@ -142,7 +142,12 @@ export class Pruner {
 
   /** More than `threshold` of at least `minSends` sends ended in drop-token. */
   private over(c: { sends: number; drops: number }): boolean {
-    return c.sends >= this.minSends && c.drops / c.sends > this.threshold;
+    return c.sends >= this.minSends && this.failing(c);
+  }
+
+  /** More than `threshold` of the sends (however few) ended in drop-token. */
+  private failing(c: { sends: number; drops: number }): boolean {
+    return c.sends > 0 && c.drops / c.sends > this.threshold;
   }
 
   private judge(key: string, c: ValveCounts): void | Promise<void> {
@@ -155,7 +160,10 @@ export class Pruner {
     // sends long before it outnumbers the whole window's.
     const tripped = this.over(c) ? c : c.recent !== undefined && this.over(c.recent) ? c.recent : undefined;
     const over = tripped !== undefined;
-    const healthy = c.sends >= this.minSends && !over;
+    // Healthy also needs a recent part that is not failing at any volume: a valve its recent part tripped
+    // would otherwise resume at the next bucket whenever its last two buckets hold fewer than `minSends`
+    // sends, while the window's older healthy sends keep the whole under the threshold (found by review).
+    const healthy = c.sends >= this.minSends && !over && (c.recent === undefined || !this.failing(c.recent));
     // Transitions happen synchronously on the local set first: concurrent reports must trip the valve once.
     const local = this.suspended.has(key);
     if (over && !local) {

@@ -1,6 +1,7 @@
 /**
  * The processor with real parts: BullMQ on a real Redis, the real engine, undici to the fake FCM server.
  */
+import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -18,6 +19,7 @@ import {
   type PushbackWorker,
   type RunInfo,
 } from '../../src/bullmq/index.js';
+import { createProcessor } from '../../src/bullmq/processor.js';
 import { connect, removeKeys, uniqueName } from './redis-env.js';
 import { workerSender, type TestMessage } from './fcm-fixture.js';
 
@@ -222,3 +224,17 @@ describe('enqueue helpers', () => {
 });
 
 export type { Job };
+
+describe('processor with a Sender of your own', () => {
+  it('leaves no listener on the job’s signal when the sender’s attempt() throws synchronously', async () => {
+    const process = createProcessor<{ token: string }>({
+      sender: { attempt: () => { throw new Error('sync throw'); } } as never,
+      provider: 'fcm',
+      target: (m) => ({ project: 'p', token: m.token }),
+    });
+    const ac = new AbortController();
+    const job = { id: 'j1', data: { message: { token: 't' } }, progress: 0, attemptsStarted: 1, timestamp: Date.now(), updateProgress: async () => {}, updateData: async () => {} } as never;
+    await expect(process(job, 'tok', ac.signal)).rejects.toThrow('sync throw');
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+});

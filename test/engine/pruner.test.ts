@@ -148,6 +148,45 @@ describe('prune safety valve', () => {
     await s.close();
   });
 
+  it('once its recent part trips it, stays tripped while the sends still fail, also below minSends per two buckets', async () => {
+    // 1,000 healthy sends over 30 s, then 12 failing sends a second: 60 per 5 s bucket, so the recent part
+    // (two buckets) holds about 120 sends and, at each bucket's start, fewer than minSends (100), while the
+    // whole window stays under 50%. The valve must not resume there and prune the next failures (found by a
+    // review on 2026-12-04: it tripped 3 times and pruned 72 tokens after the first trip).
+    let broken = false;
+    const pruned: string[] = [];
+    let prunedAtTrip: number | undefined;
+    const onPruneSuspended = vi.fn(() => void (prunedAtTrip ??= pruned.length));
+    const s = createSender((m: Msg) => (broken || m.token.endsWith('dead') ? apnsError(400, 'BadDeviceToken') : apnsOk()), opts({
+      provider: 'apns',
+      onDropToken: (b) => void pruned.push(...b.map((e) => e.token)),
+      onPruneSuspended,
+    }));
+    for (let k = 0; k < 10; k++) {
+      await s.sendMany(Array.from({ length: 100 }, (_, i) => ({ token: apnsToken(k * 100 + i) })));
+      await vi.advanceTimersByTimeAsync(3000);
+    }
+    broken = true;
+    const bad = Array.from({ length: 240 }, (_, i) => apnsToken(10_000 + i));
+    for (let k = 0; k < 40; k++) {
+      await s.sendMany(bad.slice(k * 6, k * 6 + 6).map((token) => ({ token })));
+      await vi.advanceTimersByTimeAsync(500);
+    }
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(onPruneSuspended).toHaveBeenCalledTimes(1);
+    expect(pruned.length).toBe(prunedAtTrip); // nothing pruned after the trip
+    expect(pruned.length + s.quarantined!().length).toBe(240);
+    // Fixed: once the window and its recent part are healthy again, pruning resumes.
+    broken = false;
+    await vi.advanceTimersByTimeAsync(61_000);
+    const before = pruned.length;
+    await s.sendMany(Array.from({ length: 140 }, (_, i) => ({ token: apnsToken(20_000 + i) })));
+    await s.sendMany(Array.from({ length: 10 }, (_, i) => ({ token: `${apnsToken(i)}dead` })));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(pruned.length - before).toBe(10);
+    await s.close();
+  });
+
   it('a healthy window resumes pruning; quarantined tokens stay held', async () => {
     let broken = true;
     const pruned: string[] = [];
