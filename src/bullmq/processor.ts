@@ -14,8 +14,8 @@
  *
  * Per-message progress lives in the job (`job-progress.ts`), so a crash never resets a retry budget.
  */
-import { fanOut } from '../engine/fan-out-signal.js';
 import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import { fanOut } from '../engine/fan-out-signal.js';
 import { rateLimitScope } from '../engine/rate-limit-scope.js';
 import { defaultDeadline } from '../engine/message-fields.js';
 import { resolveRetryOptions } from '../engine/retry-options.js';

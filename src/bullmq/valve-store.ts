@@ -3,8 +3,9 @@
  *
  * Window counts: one small hash per valve key (provider+credential) with a sent and a dropped counter per
  * bucket (`buckets` per window, default 10: a sliding window with 10% granularity), updated and summed in
- * one atomic Lua call, which also sums the window's recent part (this bucket and the one before). Old buckets are deleted on the way and the hash expires one window after the last
- * send, so memory is bounded (at most 2 x (buckets + 1) fields per credential) and idle keys vanish.
+ * one atomic Lua call, which also sums the window's recent part (this bucket and the one before). Old
+ * buckets are deleted on the way and the hash expires one window after the last send, so memory is
+ * bounded (at most 2 x (buckets + 1) fields per credential) and idle keys vanish.
  * One atomic Lua call per send also reads the suspension (see `isSuspended`). Suspension is a plain key with no expiry: it lasts until a human (or a healthy window, as the engine
  * decides) clears it, whichever worker sees it.
  */

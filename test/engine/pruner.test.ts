@@ -113,31 +113,42 @@ describe('prune safety valve', () => {
     await s.close();
   });
 
-  it('trips on the recent trend: a misconfiguration after healthy traffic does not wipe a window’s worth of tokens', async () => {
-    // 1,000 healthy sends over 30 s, then the credential goes bad: 1,000 sends over the next 20 s all answer
-    // BadDeviceToken. The whole 60 s window stays under 50% drops until its healthy sends have left it; the
-    // recent part (the last two of its 12 buckets, 5 to 10 s) is over 50% after about 100 drops.
+  /**
+   * An APNs sender after 1,000 healthy sends over 30 s; `breakIt()` makes every send answer BadDeviceToken
+   * (a wrong environment), `fix()` ends that (tokens ending in "dead" still fail), `burst(tokens, per, everyMs)`
+   * sends them `per` at a time every `everyMs`.
+   */
+  async function afterHealthyTraffic() {
     let broken = false;
     const pruned: string[] = [];
-    const onPruneSuspended = vi.fn();
-    const s = createSender(() => (broken ? apnsError(400, 'BadDeviceToken') : apnsOk()), opts({
+    let prunedAtTrip: number | undefined;
+    const onPruneSuspended = vi.fn((_info: { sends: number; drops: number }) => void (prunedAtTrip ??= pruned.length));
+    const s = createSender((m: Msg) => (broken || m.token.endsWith('dead') ? apnsError(400, 'BadDeviceToken') : apnsOk()), opts({
       provider: 'apns',
       onDropToken: (b) => void pruned.push(...b.map((e) => e.token)),
       onPruneSuspended,
     }));
-    for (let k = 0; k < 10; k++) {
-      await s.sendMany(Array.from({ length: 100 }, (_, i) => ({ token: apnsToken(k * 100 + i) })));
-      await vi.advanceTimersByTimeAsync(3000);
-    }
-    broken = true;
+    const burst = async (tokens: string[], per: number, everyMs: number) => {
+      for (let k = 0; k < tokens.length; k += per) {
+        await s.sendMany(tokens.slice(k, k + per).map((token) => ({ token })));
+        await vi.advanceTimersByTimeAsync(everyMs);
+      }
+    };
+    await burst(Array.from({ length: 1000 }, (_, i) => apnsToken(i)), 100, 3000);
+    return { s, pruned, onPruneSuspended, prunedAtTrip: () => prunedAtTrip, burst, breakIt: () => void (broken = true), fix: () => void (broken = false) };
+  }
+
+  it('trips on the recent trend: a misconfiguration after healthy traffic does not wipe a window’s worth of tokens', async () => {
+    // 1,000 healthy sends over 30 s, then the credential goes bad: 1,000 sends over the next 20 s all answer
+    // BadDeviceToken. The whole 60 s window stays under 50% drops until its healthy sends have left it; the
+    // recent part (the last two of its 12 buckets, 5 to 10 s) is over 50% after about 100 drops.
+    const { s, pruned, onPruneSuspended, burst, breakIt } = await afterHealthyTraffic();
+    breakIt();
     const bad = Array.from({ length: 1000 }, (_, i) => apnsToken(10_000 + i));
-    for (let k = 0; k < 50; k++) {
-      await s.sendMany(bad.slice(k * 20, k * 20 + 20).map((token) => ({ token })));
-      await vi.advanceTimersByTimeAsync(400);
-    }
+    await burst(bad, 20, 400);
     await vi.advanceTimersByTimeAsync(120_000);
     expect(onPruneSuspended).toHaveBeenCalledTimes(1);
-    const info = onPruneSuspended.mock.calls[0]![0] as { sends: number; drops: number };
+    const info = onPruneSuspended.mock.calls[0]![0];
     expect(info.drops / info.sends).toBeGreaterThan(0.5); // the counts that tripped it: the recent part's
     expect(info.sends).toBeLessThan(400);
     expect(pruned.length).toBeLessThanOrEqual(150); // not all 1,000
@@ -153,31 +164,15 @@ describe('prune safety valve', () => {
     // (two buckets) holds about 120 sends and, at each bucket's start, fewer than minSends (100), while the
     // whole window stays under 50%. The valve must not resume there and prune the next failures (found by a
     // review on 2026-12-04: it tripped 3 times and pruned 72 tokens after the first trip).
-    let broken = false;
-    const pruned: string[] = [];
-    let prunedAtTrip: number | undefined;
-    const onPruneSuspended = vi.fn(() => void (prunedAtTrip ??= pruned.length));
-    const s = createSender((m: Msg) => (broken || m.token.endsWith('dead') ? apnsError(400, 'BadDeviceToken') : apnsOk()), opts({
-      provider: 'apns',
-      onDropToken: (b) => void pruned.push(...b.map((e) => e.token)),
-      onPruneSuspended,
-    }));
-    for (let k = 0; k < 10; k++) {
-      await s.sendMany(Array.from({ length: 100 }, (_, i) => ({ token: apnsToken(k * 100 + i) })));
-      await vi.advanceTimersByTimeAsync(3000);
-    }
-    broken = true;
-    const bad = Array.from({ length: 240 }, (_, i) => apnsToken(10_000 + i));
-    for (let k = 0; k < 40; k++) {
-      await s.sendMany(bad.slice(k * 6, k * 6 + 6).map((token) => ({ token })));
-      await vi.advanceTimersByTimeAsync(500);
-    }
+    const { s, pruned, onPruneSuspended, prunedAtTrip, burst, breakIt, fix } = await afterHealthyTraffic();
+    breakIt();
+    await burst(Array.from({ length: 240 }, (_, i) => apnsToken(10_000 + i)), 6, 500);
     await vi.advanceTimersByTimeAsync(2000);
     expect(onPruneSuspended).toHaveBeenCalledTimes(1);
-    expect(pruned.length).toBe(prunedAtTrip); // nothing pruned after the trip
+    expect(pruned.length).toBe(prunedAtTrip()); // nothing pruned after the trip
     expect(pruned.length + s.quarantined!().length).toBe(240);
     // Fixed: once the window and its recent part are healthy again, pruning resumes.
-    broken = false;
+    fix();
     await vi.advanceTimersByTimeAsync(61_000);
     const before = pruned.length;
     await s.sendMany(Array.from({ length: 140 }, (_, i) => ({ token: apnsToken(20_000 + i) })));
