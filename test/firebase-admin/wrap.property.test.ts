@@ -17,6 +17,7 @@ import fc from 'fast-check';
 import type { Message, Messaging } from 'firebase-admin/messaging';
 import { describe, expect, it, vi } from 'vitest';
 import { classify } from '../../src/classify/index.js';
+import { seededRandom } from '../../src/engine/index.js';
 import { wrapMessaging, type WrapMessagingOptions, type WrappedBatchResponse, type WrappedTopicResponse } from '../../src/firebase-admin/index.js';
 import type { Outcome, Verdict } from '../../src/types.js';
 import { fakeClockFrom, inputFromEnv, propertyRuns, Violations } from '../helpers/property.js';
@@ -150,18 +151,6 @@ function pick<T>(items: [T, number][], u: number): T {
   return items[items.length - 1]![0];
 }
 
-/** A small seeded PRNG for the stub's per-call choices. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // ---- the input -------------------------------------------------------------------------------------
 
 const sizeArb = fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 20 }) }, { weight: 2, arbitrary: fc.integer({ min: 21, max: 300 }) }, { weight: 2, arbitrary: fc.integer({ min: 301, max: 700 }) });
@@ -248,7 +237,7 @@ function retryable(v: Verdict): boolean {
 async function runCase(cfg: Cfg): Promise<string[]> {
   const violations: string[] = [];
   const fail = (s: string) => violations.push(s);
-  const rnd = prng(cfg.seed);
+  const rnd = seededRandom(cfg.seed); // the stub's per-call choices
 
   const effBatch = Math.min(500, cfg.batchSize ?? 500);
   const budget = cfg.maxAttempts ?? 5;
@@ -516,7 +505,7 @@ async function runCase(cfg: Cfg): Promise<string[]> {
     },
     onFixRequest: (o) => void fixes.push(o),
     onFatal: (o) => void fatals.push(o),
-    random: prng(cfg.seed ^ 0x5bd1e995),
+    random: seededRandom(cfg.seed ^ 0x5bd1e995),
   };
   if (cfg.batchSize !== undefined) options.batchSize = cfg.batchSize;
   if (cfg.retryWindow !== undefined) options.retryBatchWindowMs = cfg.retryWindow;
