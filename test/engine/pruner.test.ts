@@ -152,6 +152,8 @@ describe('prune safety valve', () => {
     expect(info.drops / info.sends).toBeGreaterThan(0.5); // the counts that tripped it: the recent part's
     expect(info.sends).toBeLessThan(400);
     expect(pruned.length).toBeLessThanOrEqual(150); // not all 1,000
+    // The figures the README quotes (deterministic: fake clock, fixed traffic).
+    expect([info.drops, info.sends, pruned.length]).toEqual([101, 201, 60]);
     // Every condemned token is pruned or held: none lost, none twice.
     const held = s.quarantined!().map((e) => e.token);
     expect(new Set([...pruned, ...held])).toEqual(new Set(bad));
